@@ -1,0 +1,5 @@
+from .models import LedgerEntry
+
+
+def ledger_for(*, user):
+    return LedgerEntry.objects.filter(account__user=user).order_by("-created_at", "-id")

@@ -1,0 +1,89 @@
+// Image Studio: the little JavaScript the pages need. Everything works without it.
+(function () {
+  "use strict";
+
+  // Upload zones: drag-and-drop and auto-submit once a file is chosen.
+  function submitZone(form) {
+    if (window.htmx) {
+      window.htmx.trigger(form, "submit");
+    } else {
+      form.requestSubmit();
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("input[type=file][data-autosubmit]") && input.files.length) {
+      submitZone(input.form);
+    }
+  });
+
+  ["dragenter", "dragover"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var zone = event.target.closest && event.target.closest(".upload-zone");
+      if (!zone) return;
+      event.preventDefault();
+      zone.classList.add("is-dragover");
+    });
+  });
+  document.addEventListener("dragleave", function (event) {
+    var zone = event.target.closest && event.target.closest(".upload-zone");
+    if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("is-dragover");
+  });
+  document.addEventListener("drop", function (event) {
+    var zone = event.target.closest && event.target.closest(".upload-zone");
+    if (!zone) return;
+    event.preventDefault();
+    zone.classList.remove("is-dragover");
+    var input = zone.querySelector("input[type=file]");
+    if (event.dataTransfer && event.dataTransfer.files.length && input) {
+      input.files = event.dataTransfer.files;
+      submitZone(zone);
+    }
+  });
+
+  // Toasts: dismiss on click, fade informational ones after a while.
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest && event.target.closest(".toast-close");
+    if (close) close.closest(".toast").remove();
+    var swatch = event.target.closest && event.target.closest("[data-copy]");
+    if (swatch && navigator.clipboard) {
+      navigator.clipboard.writeText(swatch.dataset.copy).then(function () {
+        toast("Copied " + swatch.dataset.copy);
+      });
+    }
+  });
+
+  function toast(text) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-info";
+    el.setAttribute("role", "status");
+    el.textContent = text;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 4000);
+  }
+
+  function fadeToasts(root) {
+    (root || document).querySelectorAll(".toast-info, .toast-success").forEach(function (el) {
+      setTimeout(function () { el.remove(); }, 6000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { fadeToasts(); });
+
+  // Poll less often while the tab is hidden: htmx re-reads hx-trigger on each cycle.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var card = event.target;
+    if (document.hidden && card.classList && card.classList.contains("job-card")) {
+      if (Math.random() < 0.8) event.preventDefault();
+    }
+  });
+
+  // Keep the "Escape closes" promise for the user menu.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      document.querySelectorAll("details.user-menu[open]").forEach(function (d) { d.removeAttribute("open"); });
+    }
+  });
+})();

@@ -1,0 +1,356 @@
+"""The one pipeline every operation runs through.
+
+create (quote, hold, enqueue on commit) → claim (queued→running, once) → run the provider
+with progress → store outputs through ``assets`` → capture the hold and succeed; or fail /
+cancel and release the hold. Every state change is a conditional UPDATE, so a redelivered
+or duplicated task never runs the work twice and never charges twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from assets.models import Asset
+from assets.services import asset_create_output, asset_update_analysis
+from billing import pricing
+from billing import services as billing
+from providers.base import (
+    Canceled,
+    ProviderError,
+    ProviderRequest,
+)
+from providers.registry import get_provider
+
+from .catalog import Operation, get_operation
+from .models import Job
+from .tasks import job_run_task as _job_run_task
+
+logger = logging.getLogger(__name__)
+
+GENERIC_FAILURE = "Something went wrong on our side while running this job. Your credits were not charged."
+
+
+class JobRetryLater(Exception):
+    """A transient failure: the task should retry after ``countdown`` seconds."""
+
+    def __init__(self, message: str, countdown: float) -> None:
+        super().__init__(message)
+        self.message = message
+        self.countdown = countdown
+
+
+def job_quote(*, operation: Operation, cleaned: dict[str, Any]) -> pricing.Quote:
+    """What this form would cost: the same figure the pipeline holds and captures."""
+    return pricing.estimate(
+        operation=operation.key, provider=operation.provider, quantity=operation.quantity(cleaned)
+    )
+
+
+def job_create(
+    *,
+    user,
+    operation: Operation,
+    cleaned: dict[str, Any],
+    inputs: list[Asset],
+    queue: str = Job.Queue.INTERACTIVE,
+    retry_of: Job | None = None,
+) -> Job:
+    """Create a queued job, place its credit hold and enqueue it once the row is committed.
+
+    Raises ``billing.services.BillingError`` (nothing created) when credits don't cover it.
+    """
+    quote = job_quote(operation=operation, cleaned=cleaned)
+    with transaction.atomic():
+        job = Job(
+            owner=user,
+            module=operation.module,
+            operation=operation.key,
+            params=operation.build_params(cleaned),
+            provider=operation.provider,
+            queue=queue,
+            credits_estimated=quote.credits,
+            message="Waiting for a worker…",
+            retry_of=retry_of,
+        )
+        job.full_clean()
+        job.save()
+        job.inputs.set(inputs)
+        billing.hold_place(
+            user=user,
+            job_id=job.public_id,
+            amount=quote.credits,
+            module=operation.module,
+            provider=operation.provider,
+            reason=operation.label,
+        )
+        _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
+    return job
+
+
+def job_retry(*, job: Job) -> Job:
+    """Run a failed or canceled job again as a new job (new quote, new hold)."""
+    operation = get_operation(job.operation)
+    inputs = list(job.inputs.filter(status=Asset.Status.READY))
+    return job_create(
+        user=job.owner,
+        operation=operation,
+        cleaned=dict(job.params),
+        inputs=inputs,
+        queue=job.queue,
+        retry_of=job,
+    )
+
+
+def job_cancel(*, job: Job) -> bool:
+    """Cancel a queued or running job and give its credits back. False if it had ended."""
+    with transaction.atomic():
+        changed = Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE_STATUSES).update(
+            status=Job.Status.CANCELED,
+            message="Canceled",
+            finished_at=timezone.now(),
+        )
+        if changed:
+            billing.hold_release(job_id=job.public_id, reason="Canceled")
+    job.refresh_from_db()
+    return bool(changed)
+
+
+def job_fail(*, job_id: int, message: str, code: str = "error") -> bool:
+    """Mark an unfinished job failed with a human message and release its hold."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status not in Job.ACTIVE_STATUSES:
+            return False
+        job.status = Job.Status.FAILED
+        job.error = message
+        job.error_code = code
+        job.message = "Failed"
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "error_code", "message", "finished_at"])
+        billing.hold_release(job_id=job.public_id, reason=f"Failed: {message[:200]}")
+    return True
+
+
+def _job_progress(job_id: int, percent: int, message: str) -> None:
+    """Report progress; touches the heartbeat so the sweeper knows the worker lives."""
+    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
+        progress=max(0, min(99, percent)), message=message[:255], heartbeat_at=timezone.now()
+    )
+
+
+class _CancelProbe:
+    """Callable telling the provider whether the user canceled; asks the DB at most 1×/s."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.checked_at = 0.0
+        self.canceled = False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if not self.canceled and now - self.checked_at >= 1.0:
+            self.checked_at = now
+            status = Job.objects.filter(pk=self.job_id).values_list("status", flat=True).first()
+            self.canceled = status != Job.Status.RUNNING
+        return self.canceled
+
+
+def _claim(job_id: int) -> bool:
+    now = timezone.now()
+    return bool(
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            status=Job.Status.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            progress=0,
+            message="Starting…",
+        )
+    )
+
+
+def _read_input(asset: Asset) -> bytes:
+    with asset.file.open("rb") as fh:
+        return fh.read()
+
+
+def job_run(*, job_id: int, retries_left: int = 0) -> str:
+    """Run a queued job to the end. Returns the job's final (or current) status.
+
+    Safe to call more than once for the same job: only the call that claims it works.
+    Raises ``JobRetryLater`` on a transient provider fault when retries are left (the job is
+    back in ``queued``); otherwise every failure ends as a failed job with its hold released.
+    """
+    if not _claim(job_id):
+        status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        logger.info("job %s not claimed (status %s): another delivery owns it", job_id, status)
+        return status or "missing"
+    job = Job.objects.select_related("owner").get(pk=job_id)
+    try:
+        operation = get_operation(job.operation)
+    except KeyError:
+        job_fail(job_id=job.pk, message="This operation is no longer available.", code="unknown_operation")
+        return Job.Status.FAILED
+    started = time.monotonic()
+    try:
+        inputs = list(job.inputs.all())
+        _job_progress(job.pk, 5, operation.progress_message)
+        request = ProviderRequest(
+            capability=operation.capability,
+            image=_read_input(inputs[0]) if inputs else None,
+            params=dict(job.params),
+        )
+        provider = get_provider(job.provider or operation.provider)
+        result = provider.run(
+            request,
+            progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
+            cancel=_CancelProbe(job.pk),
+        )
+    except Canceled:
+        return Job.Status.CANCELED
+    except ProviderError as exc:
+        if exc.transient and retries_left > 0:
+            countdown = exc.retry_after or min(60, 2 ** (job.attempts + 1))
+            Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+                status=Job.Status.QUEUED,
+                message=f"{exc.user_message} Retrying in {countdown:.0f} s…",
+            )
+            raise JobRetryLater(exc.user_message, countdown) from exc
+        job_fail(job_id=job.pk, message=exc.user_message, code=exc.code)
+        return Job.Status.FAILED
+    except Exception:
+        logger.exception("job %s crashed", job.public_id)
+        job_fail(job_id=job.pk, message=GENERIC_FAILURE, code="internal")
+        return Job.Status.FAILED
+
+    _job_progress(job.pk, 90, "Saving the result…")
+    elapsed_ms = int((time.monotonic() - started) * 1000)
+    created: list[Asset] = []
+    try:
+        for index, output in enumerate(result.outputs):
+            parent = inputs[0] if inputs else None
+            suffix = f" ({operation.label.lower()})" if parent else ""
+            created.append(
+                asset_create_output(
+                    owner=job.owner,
+                    fh=output.open(),
+                    content_type=output.content_type,
+                    extension=output.extension,
+                    source_module=operation.module,
+                    operation=operation.key,
+                    parent=parent,
+                    source_job_id=job.public_id,
+                    title=(parent.display_title if parent else operation.label)[:200] + suffix
+                    + (f" {index + 1}" if len(result.outputs) > 1 else ""),
+                    provider=result.provider,
+                    model=result.model,
+                    seed=output.seed,
+                    params=dict(job.params),
+                    cost_credits=job.credits_estimated // max(1, len(result.outputs)),
+                    generation_ms=elapsed_ms,
+                    metadata=output.meta,
+                )
+            )
+        return _job_finish(job=job, operation=operation, created=created, meta=result.meta, inputs=inputs)
+    except Exception:
+        logger.exception("job %s could not store its results", job.public_id)
+        _discard(created)
+        job_fail(job_id=job.pk, message=GENERIC_FAILURE, code="storage")
+        return Job.Status.FAILED
+
+
+def _discard(assets: list[Asset]) -> None:
+    for asset in assets:
+        for f in (asset.file, asset.thumbnail):
+            if f:
+                f.storage.delete(f.name)
+        if asset.pk:
+            Asset.objects.filter(pk=asset.pk).delete()
+
+
+def _job_finish(
+    *, job: Job, operation: Operation, created: list[Asset], meta: dict, inputs: list[Asset]
+) -> str:
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.status != Job.Status.RUNNING:
+            # Canceled (or swept) while we worked: the user keeps their credits and we keep
+            # no half-wanted results.
+            transaction.on_commit(lambda: _discard(created))
+            return locked.status
+        if operation.output == "analysis" and inputs:
+            if "palette" in meta:
+                asset_update_analysis(asset=inputs[0], palette=meta["palette"])
+            if "focal_point" in meta:
+                asset_update_analysis(asset=inputs[0], focal_point=meta["focal_point"])
+        entry = billing.hold_capture(job_id=locked.public_id)
+        locked.outputs.set(created)
+        locked.status = Job.Status.SUCCEEDED
+        locked.progress = 100
+        locked.message = _done_message(operation, created)
+        locked.result = {k: v for k, v in meta.items() if _json_safe(v)}
+        locked.credits_charged = -entry.amount if entry else 0
+        locked.finished_at = timezone.now()
+        locked.save(
+            update_fields=[
+                "status", "progress", "message", "result", "credits_charged", "finished_at",
+            ]
+        )
+    return Job.Status.SUCCEEDED
+
+
+def _done_message(operation: Operation, created: list[Asset]) -> str:
+    if operation.output == "analysis":
+        return "Done"
+    if len(created) == 1:
+        return "Done: 1 new image in your library"
+    return f"Done: {len(created)} new images in your library"
+
+
+def _json_safe(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | list | dict | type(None))
+
+
+def jobs_sweep() -> dict[str, int]:
+    """Recover jobs a dead worker left behind.
+
+    A running job whose heartbeat is older than ``JOB_STALE_AFTER`` goes back to the queue
+    (or fails, with its hold released, after ``JOB_MAX_ATTEMPTS``); a queued job that no
+    worker picked up in that time is enqueued again (claiming makes duplicates harmless).
+    """
+    cutoff = timezone.now() - settings.JOB_STALE_AFTER
+    requeued = failed = reenqueued = 0
+    stale = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
+    for job in stale.only("pk", "attempts", "queue"):
+        if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+            if job_fail(
+                job_id=job.pk,
+                message="The worker running this job stopped and it could not be finished. "
+                "Your credits were not charged.",
+                code="worker_lost",
+            ):
+                failed += 1
+            continue
+        with transaction.atomic():
+            if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, heartbeat_at__lt=cutoff).update(
+                status=Job.Status.QUEUED, message="Restarting after a worker stopped…"
+            ):
+                _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
+                requeued += 1
+    lost = Job.objects.filter(status=Job.Status.QUEUED).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    for job in lost.only("pk", "queue"):
+        # Touch the heartbeat so the next sweep waits a full period before trying again.
+        if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(heartbeat_at=timezone.now()):
+            _job_run_task.apply_async(args=[job.pk], queue=job.queue)
+            reenqueued += 1
+    return {"requeued": requeued, "failed": failed, "reenqueued": reenqueued}
+

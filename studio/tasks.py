@@ -1,0 +1,36 @@
+"""Thin Celery tasks: load by id, call a service, return."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 4
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+def job_run_task(self, job_id: int) -> str:
+    from .services import JobRetryLater, job_fail, job_run
+
+    try:
+        return job_run(job_id=job_id, retries_left=self.max_retries - self.request.retries)
+    except JobRetryLater as exc:
+        raise self.retry(countdown=exc.countdown, exc=exc) from None
+    except SoftTimeLimitExceeded:
+        job_fail(
+            job_id=job_id,
+            message="This job took too long and was stopped. Your credits were not charged.",
+            code="timeout",
+        )
+        return "failed"
+
+
+@shared_task
+def jobs_sweep() -> dict:
+    from .services import jobs_sweep as sweep
+
+    return sweep()

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "studio"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("jobs/", views.job_list_view, name="job_list"),
+    path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<uuid:job_id>/cancel/", views.job_cancel_view, name="job_cancel"),
+    path("jobs/<uuid:job_id>/retry/", views.job_retry_view, name="job_retry"),
+    path("assets/<uuid:asset_id>/run/<str:op_key>/", views.operation, name="operation"),
+]
