@@ -106,6 +106,7 @@ TEMPLATES = [
                 "imagestudio.context_processors.studio",
                 "billing.context_processors.credits",
             ],
+            "builtins": ["template_partials.templatetags.partials"],
         },
     }
 ]
@@ -186,6 +187,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# In development and tests WhiteNoise serves straight from the finders (no collectstatic).
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 

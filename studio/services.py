@@ -340,7 +340,9 @@ def jobs_sweep() -> dict[str, int]:
             continue
         with transaction.atomic():
             if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, heartbeat_at__lt=cutoff).update(
-                status=Job.Status.QUEUED, message="Restarting after a worker stopped…"
+                status=Job.Status.QUEUED,
+                message="Restarting after a worker stopped…",
+                heartbeat_at=timezone.now(),
             ):
                 _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
                 requeued += 1
