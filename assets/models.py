@@ -47,7 +47,9 @@ class Asset(models.Model):
         TRASHED = "trashed", "In trash"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.IMAGE)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
     title = models.CharField(max_length=255, blank=True)
@@ -104,6 +106,9 @@ class Asset(models.Model):
     def __str__(self) -> str:
         return self.display_title
 
+    def get_absolute_url(self) -> str:
+        return reverse("assets:detail", args=[self.public_id])
+
     @property
     def display_title(self) -> str:
         if self.title:
@@ -119,9 +124,6 @@ class Asset(models.Model):
     @property
     def has_alpha(self) -> bool:
         return bool(self.metadata.get("has_alpha"))
-
-    def get_absolute_url(self) -> str:
-        return reverse("assets:detail", args=[self.public_id])
 
     def file_url(self) -> str:
         return reverse("assets:file", args=[self.public_id])

@@ -19,7 +19,9 @@ def _attach_thumbnail(asset: Asset, img: Image.Image) -> None:
     asset.thumbnail.save("thumb.webp", ContentFile(data), save=False)
 
 
-def asset_create_from_upload(*, owner, uploaded: BinaryIO, filename: str, size: int | None = None) -> Asset:
+def asset_create_from_upload(
+    *, owner, uploaded: BinaryIO, filename: str, size: int | None = None
+) -> Asset:
     """Validate an uploaded image and store it as a new library asset.
 
     Raises ``ValidationError`` (nothing stored) when the file is not acceptable.
@@ -122,7 +124,8 @@ def asset_create_output(
             asset.metadata.setdefault("format", img.format)
             asset.metadata.setdefault(
                 "has_alpha",
-                img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info),
+                img.mode in ("RGBA", "LA", "PA")
+                or (img.mode == "P" and "transparency" in img.info),
             )
             _attach_thumbnail(asset, img)
         asset.full_clean()

@@ -35,7 +35,9 @@ def upload(request):
     if form.is_valid():
         f = form.cleaned_data["file"]
         try:
-            asset = asset_create_from_upload(owner=request.user, uploaded=f, filename=f.name, size=f.size)
+            asset = asset_create_from_upload(
+                owner=request.user, uploaded=f, filename=f.name, size=f.size
+            )
         except ValidationError as exc:
             form.add_error("file", exc)
     if asset is None:
@@ -74,7 +76,9 @@ def _serve(request, field, *, download_name: str = "", immutable: bool = False):
     response = FileResponse(
         field.open("rb"), as_attachment=bool(download_name), filename=download_name or None
     )
-    response["Cache-Control"] = "private, max-age=31536000, immutable" if immutable else "private, max-age=300"
+    response["Cache-Control"] = (
+        "private, max-age=31536000, immutable" if immutable else "private, max-age=300"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -14,4 +14,3 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("", include("studio.urls")),
 ]
-

@@ -307,7 +307,11 @@ def validate_request(spec: ModelSpec, request: ProviderRequest) -> dict[str, Any
         raise InvalidInput(f"{spec.label} does not accept a seed.")
     if not 1 <= request.n <= 10:
         raise InvalidInput("Between 1 and 10 outputs can be requested.")
-    if request.aspect_ratio and spec.aspect_ratios and request.aspect_ratio not in spec.aspect_ratios:
+    if (
+        request.aspect_ratio
+        and spec.aspect_ratios
+        and request.aspect_ratio not in spec.aspect_ratios
+    ):
         raise InvalidInput(
             f"{spec.label} supports aspect ratios {', '.join(spec.aspect_ratios)}, "
             f"not {request.aspect_ratio}."

@@ -16,8 +16,12 @@ class OperationForm(forms.Form):
 
 
 class ResizeForm(OperationForm):
-    width = forms.IntegerField(min_value=1, max_value=tools.MAX_SIDE, required=False, label="Width (px)")
-    height = forms.IntegerField(min_value=1, max_value=tools.MAX_SIDE, required=False, label="Height (px)")
+    width = forms.IntegerField(
+        min_value=1, max_value=tools.MAX_SIDE, required=False, label="Width (px)"
+    )
+    height = forms.IntegerField(
+        min_value=1, max_value=tools.MAX_SIDE, required=False, label="Height (px)"
+    )
     mode = forms.ChoiceField(
         choices=[("fit", "Keep aspect ratio (fit inside)"), ("exact", "Exact size (stretch)")],
         initial="fit",

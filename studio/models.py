@@ -25,7 +25,9 @@ class Job(models.Model):
     TERMINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
+    )
     module = models.CharField(max_length=16)
     operation = models.CharField(max_length=64)
     params = models.JSONField(default=dict, blank=True)
@@ -33,7 +35,9 @@ class Job(models.Model):
     model = models.CharField(max_length=128, blank=True)
     inputs = models.ManyToManyField("assets.Asset", related_name="input_of_jobs", blank=True)
     outputs = models.ManyToManyField("assets.Asset", related_name="output_of_jobs", blank=True)
-    result = models.JSONField(default=dict, blank=True, help_text="Non-file results, e.g. a palette")
+    result = models.JSONField(
+        default=dict, blank=True, help_text="Non-file results, e.g. a palette"
+    )
     queue = models.CharField(max_length=16, choices=Queue.choices, default=Queue.INTERACTIVE)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -67,6 +71,9 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.operation} ({self.get_status_display()})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("studio:job_detail", args=[self.public_id])
+
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
@@ -87,6 +94,3 @@ class Job(models.Model):
 
         op = OPERATIONS.get(self.operation)
         return op.label if op else self.operation
-
-    def get_absolute_url(self) -> str:
-        return reverse("studio:job_detail", args=[self.public_id])

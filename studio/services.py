@@ -34,7 +34,9 @@ from .tasks import job_run_task as _job_run_task
 
 logger = logging.getLogger(__name__)
 
-GENERIC_FAILURE = "Something went wrong on our side while running this job. Your credits were not charged."
+GENERIC_FAILURE = (
+    "Something went wrong on our side while running this job. Your credits were not charged."
+)
 
 
 class JobRetryLater(Exception):
@@ -196,7 +198,11 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
     try:
         operation = get_operation(job.operation)
     except KeyError:
-        job_fail(job_id=job.pk, message="This operation is no longer available.", code="unknown_operation")
+        job_fail(
+            job_id=job.pk,
+            message="This operation is no longer available.",
+            code="unknown_operation",
+        )
         return Job.Status.FAILED
     started = time.monotonic()
     try:
@@ -247,7 +253,8 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
                     operation=operation.key,
                     parent=parent,
                     source_job_id=job.public_id,
-                    title=(parent.display_title if parent else operation.label)[:200] + suffix
+                    title=(parent.display_title if parent else operation.label)[:200]
+                    + suffix
                     + (f" {index + 1}" if len(result.outputs) > 1 else ""),
                     provider=result.provider,
                     model=result.model,
@@ -258,7 +265,9 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
                     metadata=output.meta,
                 )
             )
-        return _job_finish(job=job, operation=operation, created=created, meta=result.meta, inputs=inputs)
+        return _job_finish(
+            job=job, operation=operation, created=created, meta=result.meta, inputs=inputs
+        )
     except Exception:
         logger.exception("job %s could not store its results", job.public_id)
         _discard(created)
@@ -300,7 +309,12 @@ def _job_finish(
         locked.finished_at = timezone.now()
         locked.save(
             update_fields=[
-                "status", "progress", "message", "result", "credits_charged", "finished_at",
+                "status",
+                "progress",
+                "message",
+                "result",
+                "credits_charged",
+                "finished_at",
             ]
         )
     return Job.Status.SUCCEEDED
@@ -339,7 +353,9 @@ def jobs_sweep() -> dict[str, int]:
                 failed += 1
             continue
         with transaction.atomic():
-            if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, heartbeat_at__lt=cutoff).update(
+            if Job.objects.filter(
+                pk=job.pk, status=Job.Status.RUNNING, heartbeat_at__lt=cutoff
+            ).update(
                 status=Job.Status.QUEUED,
                 message="Restarting after a worker stopped…",
                 heartbeat_at=timezone.now(),
@@ -351,8 +367,9 @@ def jobs_sweep() -> dict[str, int]:
     )
     for job in lost.only("pk", "queue"):
         # Touch the heartbeat so the next sweep waits a full period before trying again.
-        if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(heartbeat_at=timezone.now()):
+        if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            heartbeat_at=timezone.now()
+        ):
             _job_run_task.apply_async(args=[job.pk], queue=job.queue)
             reenqueued += 1
     return {"requeued": requeued, "failed": failed, "reenqueued": reenqueued}
-

@@ -20,8 +20,18 @@ def _is_fragment(request) -> bool:
 @login_required
 def dashboard(request):
     recent_assets = asset_list(owner=request.user).only(
-        "public_id", "title", "prompt", "original_filename", "width", "height", "kind",
-        "source_module", "thumbnail", "is_favourite", "created_at", "kind",
+        "public_id",
+        "title",
+        "prompt",
+        "original_filename",
+        "width",
+        "height",
+        "kind",
+        "source_module",
+        "thumbnail",
+        "is_favourite",
+        "created_at",
+        "kind",
     )[:12]
     recent_jobs = job_list(owner=request.user)[:6]
     return render(
@@ -47,7 +57,9 @@ def operation(request, asset_id, op_key):
     if request.method == "POST":
         if form.is_valid():
             try:
-                job = job_create(user=request.user, operation=op, cleaned=form.cleaned_data, inputs=[asset])
+                job = job_create(
+                    user=request.user, operation=op, cleaned=form.cleaned_data, inputs=[asset]
+                )
             except BillingError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -114,4 +126,3 @@ def job_list_view(request):
 
     page = Paginator(job_list(owner=request.user), 25).get_page(request.GET.get("page"))
     return render(request, "studio/job_list.html", {"page": page})
-

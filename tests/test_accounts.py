@@ -10,7 +10,11 @@ pytestmark = pytest.mark.django_db
 def test_sign_up_logs_in_and_lands_on_the_studio(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "new@example.com", "password1": "a-long-pass-123", "password2": "a-long-pass-123"},
+        {
+            "email": "new@example.com",
+            "password1": "a-long-pass-123",
+            "password2": "a-long-pass-123",
+        },
         follow=True,
     )
     assert response.redirect_chain[-1][0] == "/"
@@ -20,7 +24,9 @@ def test_sign_up_logs_in_and_lands_on_the_studio(client):
 
 def test_login_and_logout(client, alice):
     response = client.post(
-        "/accounts/login/", {"login": alice.email, "password": "correct horse battery staple"}, follow=True
+        "/accounts/login/",
+        {"login": alice.email, "password": "correct horse battery staple"},
+        follow=True,
     )
     assert response.context["user"] == alice
     client.post("/accounts/logout/")
@@ -34,7 +40,9 @@ def test_password_reset_sends_a_working_link(client, alice):
     response = client.get(link, follow=True)
     assert response.status_code == 200
     path = response.redirect_chain[-1][0] if response.redirect_chain else link
-    response = client.post(path, {"password1": "brand-new-pass-456", "password2": "brand-new-pass-456"})
+    response = client.post(
+        path, {"password1": "brand-new-pass-456", "password2": "brand-new-pass-456"}
+    )
     alice.refresh_from_db()
     assert alice.check_password("brand-new-pass-456")
 
@@ -49,7 +57,11 @@ def test_mandatory_verification_sends_a_confirmation_mail(client, settings):
     settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
     client.post(
         "/accounts/signup/",
-        {"email": "verify@example.com", "password1": "a-long-pass-123", "password2": "a-long-pass-123"},
+        {
+            "email": "verify@example.com",
+            "password1": "a-long-pass-123",
+            "password2": "a-long-pass-123",
+        },
     )
     assert any("verify@example.com" in m.to for m in mail.outbox)
     assert client.get("/").status_code == 302  # not logged in until confirmed

@@ -22,6 +22,10 @@ def test_health_is_503_when_a_service_is_down(client, monkeypatch):
     response = client.get("/health/")
     body = response.json()
     assert response.status_code == 503
-    assert body["checks"]["cache"] == {"status": "error", "error": "ConnectionRefusedError", "ms": body["checks"]["cache"]["ms"]}
+    assert body["checks"]["cache"] == {
+        "status": "error",
+        "error": "ConnectionRefusedError",
+        "ms": body["checks"]["cache"]["ms"],
+    }
     assert "secret-host" not in response.content.decode()
     assert body["checks"]["database"]["status"] == "ok"

@@ -13,7 +13,9 @@ def image_bytes(
     img = Image.new(mode, size, color if mode != "RGBA" else (*color[:3], 255))
     draw = ImageDraw.Draw(img)
     w, h = size
-    draw.rectangle((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(20, 90, 200) if mode != "L" else 128)
+    draw.rectangle(
+        (w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(20, 90, 200) if mode != "L" else 128
+    )
     buf = io.BytesIO()
     img.save(buf, fmt)
     return buf.getvalue()

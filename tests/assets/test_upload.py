@@ -1,6 +1,6 @@
 import io
-import zlib
 import struct
+import zlib
 
 import pytest
 from django.core.files.storage import default_storage
@@ -28,7 +28,9 @@ def _stored_files() -> list[str]:
 
 def _upload(client, name: str, data: bytes, content_type: str = "image/png", **extra):
     return client.post(
-        "/library/upload/", {"file": SimpleUploadedFile(name, data, content_type=content_type)}, **extra
+        "/library/upload/",
+        {"file": SimpleUploadedFile(name, data, content_type=content_type)},
+        **extra,
     )
 
 

@@ -23,7 +23,9 @@ def test_owner_sees_their_asset_pages(alice_client, alice_asset):
 def test_another_user_gets_404_for_every_asset_url(bob_client, alice_asset):
     for url in _urls(alice_asset):
         assert bob_client.get(url).status_code == 404, url
-    response = bob_client.post(f"/assets/{alice_asset.public_id}/run/tools.resize/", {"width": 10, "mode": "fit"})
+    response = bob_client.post(
+        f"/assets/{alice_asset.public_id}/run/tools.resize/", {"width": 10, "mode": "fit"}
+    )
     assert response.status_code == 404
 
 

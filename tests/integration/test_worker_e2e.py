@@ -17,7 +17,11 @@ from assets.models import Asset
 from studio.models import Job
 from tests.utils import image_bytes, open_bytes, read_field
 
-pytestmark = [pytest.mark.services, pytest.mark.real_storage, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.real_storage,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture
@@ -53,7 +57,9 @@ def _wait_for(job: Job, timeout: float = 30.0) -> Job:
 
 
 def test_upload_resize_runs_on_a_real_worker(real_worker, alice_client, alice):
-    upload = SimpleUploadedFile("photo.jpg", image_bytes("JPEG", (1200, 900)), content_type="image/jpeg")
+    upload = SimpleUploadedFile(
+        "photo.jpg", image_bytes("JPEG", (1200, 900)), content_type="image/jpeg"
+    )
     response = alice_client.post("/library/upload/", {"file": upload})
     original = Asset.objects.get(owner=alice)
     assert response["Location"] == original.get_absolute_url()
@@ -85,8 +91,10 @@ def test_a_second_delivery_of_the_same_job_does_no_work(real_worker, alice, alic
     from studio.tasks import job_run_task
 
     job = job_create(
-        user=alice, operation=get_operation("tools.convert"),
-        cleaned={"format": "webp", "quality": 80, "keep_metadata": False}, inputs=[alice_asset],
+        user=alice,
+        operation=get_operation("tools.convert"),
+        cleaned={"format": "webp", "quality": 80, "keep_metadata": False},
+        inputs=[alice_asset],
     )
     job = _wait_for(job)
     assert job.status == Job.Status.SUCCEEDED

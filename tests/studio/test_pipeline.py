@@ -19,10 +19,14 @@ pytestmark = pytest.mark.django_db
 
 def _create(user, asset, key="tools.resize", **cleaned):
     cleaned = cleaned or {"width": 60, "height": None, "mode": "fit"}
-    return services.job_create(user=user, operation=get_operation(key), cleaned=cleaned, inputs=[asset])
+    return services.job_create(
+        user=user, operation=get_operation(key), cleaned=cleaned, inputs=[asset]
+    )
 
 
-def test_job_create_holds_credits_and_enqueues_after_commit(alice, alice_asset, django_capture_on_commit_callbacks):
+def test_job_create_holds_credits_and_enqueues_after_commit(
+    alice, alice_asset, django_capture_on_commit_callbacks
+):
     with mock.patch("studio.tasks.job_run_task.apply_async") as apply_async:
         with django_capture_on_commit_callbacks(execute=True):
             job = _create(alice, alice_asset)
@@ -53,10 +57,26 @@ def test_run_produces_a_child_asset_with_thumbnail(alice, alice_asset):
 @pytest.mark.parametrize(
     ("key", "cleaned", "check"),
     [
-        ("tools.crop", {"x": 10, "y": 5, "width": 50, "height": 30}, lambda img: img.size == (50, 30)),
-        ("tools.filter", {"name": "grayscale", "amount": 1.0}, lambda img: len(set(img.convert("RGB").getpixel((60, 40)))) == 1),
-        ("tools.convert", {"format": "webp", "quality": 80, "keep_metadata": False}, lambda img: img.format == "WEBP"),
-        ("tools.resize", {"width": 30, "height": 30, "mode": "exact"}, lambda img: img.size == (30, 30)),
+        (
+            "tools.crop",
+            {"x": 10, "y": 5, "width": 50, "height": 30},
+            lambda img: img.size == (50, 30),
+        ),
+        (
+            "tools.filter",
+            {"name": "grayscale", "amount": 1.0},
+            lambda img: len(set(img.convert("RGB").getpixel((60, 40)))) == 1,
+        ),
+        (
+            "tools.convert",
+            {"format": "webp", "quality": 80, "keep_metadata": False},
+            lambda img: img.format == "WEBP",
+        ),
+        (
+            "tools.resize",
+            {"width": 30, "height": 30, "mode": "exact"},
+            lambda img: img.size == (30, 30),
+        ),
     ],
 )
 def test_each_tool_produces_its_result(alice, alice_asset, key, cleaned, check):
@@ -108,7 +128,9 @@ def test_invalid_input_fails_with_the_message_and_releases(alice, alice_asset):
 
 def test_an_unexpected_crash_fails_with_a_plain_message(alice, alice_asset):
     job = _create(alice, alice_asset)
-    with mock.patch("providers.local.engine.LocalEngine.run", side_effect=ZeroDivisionError("boom")):
+    with mock.patch(
+        "providers.local.engine.LocalEngine.run", side_effect=ZeroDivisionError("boom")
+    ):
         services.job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
@@ -136,7 +158,9 @@ def test_transient_errors_requeue_for_a_retry_honouring_retry_after(alice, alice
 
 def test_transient_errors_without_retries_left_fail_and_release(alice, alice_asset):
     job = _create(alice, alice_asset)
-    with mock.patch("providers.local.engine.LocalEngine.run", side_effect=TransientError("Provider down.")):
+    with mock.patch(
+        "providers.local.engine.LocalEngine.run", side_effect=TransientError("Provider down.")
+    ):
         assert services.job_run(job_id=job.pk, retries_left=0) == Job.Status.FAILED
     job.refresh_from_db()
     assert job.error == "Provider down."
@@ -153,7 +177,9 @@ def test_cancel_a_queued_job_releases_and_the_worker_skips_it(alice, alice_asset
     assert services.job_cancel(job=job) is False
 
 
-def test_cancel_while_running_discards_results_and_charges_nothing(alice, alice_asset, django_capture_on_commit_callbacks):
+def test_cancel_while_running_discards_results_and_charges_nothing(
+    alice, alice_asset, django_capture_on_commit_callbacks
+):
     job = _create(alice, alice_asset)
     real_run = __import__("providers.local.engine", fromlist=["LocalEngine"]).LocalEngine.run
 
@@ -171,7 +197,9 @@ def test_cancel_while_running_discards_results_and_charges_nothing(alice, alice_
 
 
 def test_paid_job_captures_exactly_the_estimate(alice, alice_asset, monkeypatch):
-    monkeypatch.setitem(__import__("billing.pricing", fromlist=["x"]).DEFAULT_UNIT_PRICES, "tools.resize", 3)
+    monkeypatch.setitem(
+        __import__("billing.pricing", fromlist=["x"]).DEFAULT_UNIT_PRICES, "tools.resize", 3
+    )
     credits_add(user=alice, amount=10, kind="grant", reason="test")
     job = _create(alice, alice_asset)
     assert job.credits_estimated == 3
@@ -187,7 +215,9 @@ def test_paid_job_captures_exactly_the_estimate(alice, alice_asset, monkeypatch)
 def test_insufficient_credits_create_no_job_and_no_hold(alice, alice_asset, monkeypatch):
     from billing.services import InsufficientCredits
 
-    monkeypatch.setitem(__import__("billing.pricing", fromlist=["x"]).DEFAULT_UNIT_PRICES, "tools.resize", 5)
+    monkeypatch.setitem(
+        __import__("billing.pricing", fromlist=["x"]).DEFAULT_UNIT_PRICES, "tools.resize", 5
+    )
     with pytest.raises(InsufficientCredits) as exc:
         _create(alice, alice_asset)
     assert "5 more needed" in exc.value.message

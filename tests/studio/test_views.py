@@ -36,7 +36,9 @@ def test_plain_post_redirects_to_the_job_page(alice_client, alice_asset):
 
 
 def test_invalid_form_rerenders_in_place_and_creates_nothing(alice_client, alice_asset):
-    response = alice_client.post(_url(alice_asset, "tools.crop"), {"x": 100, "y": 0, "width": 60, "height": 10}, **HTMX)
+    response = alice_client.post(
+        _url(alice_asset, "tools.crop"), {"x": 100, "y": 0, "width": 60, "height": 10}, **HTMX
+    )
     html = response.content.decode()
     assert response["HX-Retarget"] == "#op-form" and response["HX-Reswap"] == "outerHTML"
     assert "must lie inside the image (120×80 px)" in html
@@ -73,7 +75,9 @@ def test_job_card_stops_polling_when_done(alice_client, alice, alice_asset):
 
 
 def test_failed_job_card_shows_message_and_retry(alice_client, alice):
-    job = JobFactory(owner=alice, status=Job.Status.FAILED, error="The provider refused the prompt.")
+    job = JobFactory(
+        owner=alice, status=Job.Status.FAILED, error="The provider refused the prompt."
+    )
     html = alice_client.get(job.get_absolute_url(), **HTMX).content.decode()
     assert "The provider refused the prompt." in html
     assert f"/jobs/{job.public_id}/retry/" in html
@@ -115,7 +119,17 @@ def test_retry_view_queues_a_new_job(alice_client, alice_asset):
 
 def test_dashboard_lists_every_module_honestly(alice_client):
     html = alice_client.get("/").content.decode()
-    for label in ("Create", "Edit", "Upscale", "Transform", "Control", "Social Optimizer", "Batch", "Asset Library", "Billing"):
+    for label in (
+        "Create",
+        "Edit",
+        "Upscale",
+        "Transform",
+        "Control",
+        "Social Optimizer",
+        "Batch",
+        "Asset Library",
+        "Billing",
+    ):
         assert label in html
     assert "Not built yet" in html
     assert "Drop an image here" in html
@@ -123,7 +137,7 @@ def test_dashboard_lists_every_module_honestly(alice_client):
 
 def test_pages_carry_csrf_header_for_htmx_and_local_htmx(alice_client):
     html = alice_client.get("/").content.decode()
-    assert "hx-headers='{\"X-CSRFToken\": \"" in html
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
     assert "/static/django_htmx/htmx" in html
     assert "://cdn" not in html and "unpkg" not in html
 
