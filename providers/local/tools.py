@@ -82,7 +82,9 @@ def apply_filter(img: Image.Image, *, name: str, amount: float) -> Image.Image:
         full = (
             gray.convert("RGB")
             if name == "grayscale"
-            else ImageOps.colorize(gray, black=(38, 22, 8), white=(255, 240, 205), mid=(166, 124, 82))
+            else ImageOps.colorize(
+                gray, black=(38, 22, 8), white=(255, 240, 205), mid=(166, 124, 82)
+            )
         )
         out = Image.blend(rgb, full, amount)
     else:
