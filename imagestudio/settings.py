@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -294,6 +295,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "studio.tasks.jobs_sweep", "schedule": timedelta(minutes=1)},
+    # Hourly, so a subscription renews within the hour its period ends; idempotent.
+    "grant-monthly-credits": {
+        "task": "billing.tasks.grant_monthly_credits",
+        "schedule": crontab(minute=7),
+        "options": {"queue": "maintenance"},
+    },
 }
 
 # A running job whose heartbeat is older than this is considered orphaned by a dead worker.
