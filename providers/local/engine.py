@@ -478,7 +478,7 @@ class LocalEngine:
     def _upscale_hq(self, request: ProviderRequest, params: dict, hooks: _Hooks) -> ProviderResult:
         if not upscale.hq_available():
             raise ProviderUnavailable(upscale.HQ_INSTALL_HINT, provider=self.name)
-        src = self._open(request, upscale.HQ_MAX_INPUT_PIXELS)
+        src = self._open(request)  # upscale_hq explains its own, smaller limit
         out = upscale.upscale_hq(src, progress=hooks.progress, cancel=hooks.cancel)
         return self._image_result(
             out,
