@@ -443,13 +443,14 @@ class ProviderHTTP:
         policy = retry or self.retry
         url = self.url(path)
         all_headers = {**(self._auth_headers if auth else {}), **(headers or {})}
+        follow_redirects = bool(kwargs.pop("follow_redirects", False))
         started = self.clock.monotonic()
         attempt = 0
         while True:
             attempt += 1
             request = self.client.build_request(method, url, headers=all_headers, **kwargs)
             try:
-                response = self.client.send(request, stream=True)
+                response = self.client.send(request, stream=True, follow_redirects=follow_redirects)
             except httpx.TimeoutException as exc:
                 error: ProviderError = ProviderTimeout(
                     f"{self.label} did not answer in time ({type(exc).__name__}).",
