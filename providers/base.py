@@ -47,6 +47,7 @@ class Capability(enum.StrEnum):
     CONVERT = "convert"
     PALETTE = "palette"
     FOCAL_POINT = "focal_point"
+    SOCIAL_PACK = "social_pack"
 
 
 class Quality(enum.StrEnum):
@@ -136,7 +137,7 @@ class ParamSpec:
     """One model parameter: its type, default, bounds or choices."""
 
     name: str
-    type: str  # "int" | "float" | "str" | "bool" | "enum"
+    type: str  # "int" | "float" | "str" | "bool" | "enum" | "json"
     default: Any = None
     min: float | None = None
     max: float | None = None
@@ -148,7 +149,11 @@ class ParamSpec:
     def coerce(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ``InvalidInput``."""
         try:
-            if self.type == "int":
+            if self.type == "json":
+                # Structured data (lists/dicts) built by our own code, not typed by users.
+                if not isinstance(value, list | dict):
+                    raise TypeError
+            elif self.type == "int":
                 value = int(value)
             elif self.type == "float":
                 value = float(value)
