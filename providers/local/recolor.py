@@ -28,6 +28,38 @@ def hex_to_lch(value: str) -> tuple[float, float, float]:
     return float(lab[0]), math.hypot(lab[1], lab[2]), math.atan2(lab[2], lab[1])
 
 
+def _in_gamut(lab: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    # OpenCV clips float RGB to 0..1, so an out-of-gamut colour shows up as a round
+    # trip that does not come back to where it started.
+    back = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+    return np.abs(back - lab).max(axis=-1) < 0.75
+
+
+def _to_rgb_in_gamut(lab: np.ndarray, steps: int = 7) -> np.ndarray:
+    """Convert L*a*b* to RGB (0..1), reducing chroma where a colour falls outside sRGB.
+
+    Clipping RGB channels instead would shift lightness and hue; lowering chroma keeps
+    both (a bisection per out-of-gamut pixel).
+    """
+    rgb = cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+    bad = ~_in_gamut(lab, rgb)
+    if not bad.any():
+        return rgb
+    pix = lab[bad][None]
+    lo = np.zeros(pix.shape[1], dtype=np.float32)
+    hi = np.ones(pix.shape[1], dtype=np.float32)
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        trial = pix.copy()
+        trial[0, :, 1:] *= mid[:, None]
+        ok = _in_gamut(trial, cv2.cvtColor(trial, cv2.COLOR_LAB2RGB))[0]
+        lo = np.where(ok, mid, lo)
+        hi = np.where(ok, hi, mid)
+    pix[0, :, 1:] *= lo[:, None]
+    rgb[bad] = cv2.cvtColor(pix, cv2.COLOR_LAB2RGB)[0]
+    return rgb
+
+
 def recolor(
     rgb: np.ndarray,
     mask: np.ndarray,
@@ -64,7 +96,7 @@ def recolor(
     new[..., 2] = new_c * math.sin(target_h)
     w = (weight * strength)[..., None]
     mixed = lab + (new - lab) * w
-    out_rgb = cv2.cvtColor(mixed, cv2.COLOR_LAB2RGB)
+    out_rgb = _to_rgb_in_gamut(mixed)
     region = np.clip(out_rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
     # Outside the mask the original bytes are kept (no round trip through L*a*b*).
     keep = weight <= 0
