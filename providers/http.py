@@ -550,22 +550,49 @@ class ProviderHTTP:
     ) -> ProviderOutput:
         """Write a streamed response body to a spooled output, enforcing ``max_bytes``."""
         ctype = content_type or response.headers.get("content-type", "").split(";")[0].strip()
+        failure: list[ProviderError] = []
+
+        def chunks() -> Iterator[bytes]:
+            # Errors stop the stream instead of escaping ProviderOutput.spooled(), so the
+            # half-written spool can be closed below rather than leaked.
+            total = 0
+            try:
+                for chunk in response.iter_bytes(64 * 1024):
+                    total += len(chunk)
+                    if max_bytes is not None and total > max_bytes:
+                        failure.append(
+                            ProviderError(
+                                f"{self.label} returned a file larger than {max_bytes} bytes.",
+                                provider=self.provider,
+                            )
+                        )
+                        return
+                    yield chunk
+            except httpx.TimeoutException:
+                failure.append(
+                    ProviderTimeout(
+                        f"{self.label} stalled while sending a file.", provider=self.provider
+                    )
+                )
+            except httpx.TransportError as exc:
+                failure.append(
+                    TransientError(
+                        f"{self.label} broke off while sending a file ({type(exc).__name__}).",
+                        provider=self.provider,
+                    )
+                )
+
         out = ProviderOutput.spooled(
-            _bounded(response.iter_bytes(64 * 1024), max_bytes, self.label),
+            chunks(),
             content_type=ctype or "application/octet-stream",
             seed=seed,
             meta=dict(meta or {}),
         )
+        if failure:
+            if out.file is not None:
+                out.file.close()
+            raise failure[0]
         return finish_output(out)
-
-
-def _bounded(chunks: Iterable[bytes], max_bytes: int | None, label: str) -> Iterator[bytes]:
-    total = 0
-    for chunk in chunks:
-        total += len(chunk)
-        if max_bytes is not None and total > max_bytes:
-            raise ProviderError(f"{label} returned a file larger than {max_bytes} bytes.")
-        yield chunk
 
 
 # --------------------------------------------------------------------------- polling
