@@ -22,6 +22,10 @@ from . import arrays, imaging, matting
 BACKGROUNDS = ("color", "gradient", "image")
 LIGHTS = ("auto", "none", "left", "right", "top", "bottom")
 _STATS_SIDE = 512
+# Share of the background's L*, a*, b* statistics taken at full strength, and the
+# largest shift of each channel's mean (8-bit L*a*b* units).
+_TRANSFER = (0.5, 0.6, 0.6)
+_MAX_SHIFT = (25.0, 14.0, 14.0)
 
 
 def make_background(
@@ -84,8 +88,8 @@ def _lab_stats(lab: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.nd
 def harmonize(rgb: np.ndarray, alpha: np.ndarray, bg: np.ndarray, strength: float) -> np.ndarray:
     """Move the subject's L*a*b* statistics ``strength`` (0–1) of the way to ``bg``'s.
 
-    Lightness moves half as far as colour, and spreads change by at most ±30 %, so the
-    subject keeps its own contrast and shading.
+    Lightness moves less than colour, mean shifts are capped and spreads change by at
+    most ±30 %, so the subject keeps its own colours, contrast and shading.
     """
     if strength <= 0:
         return rgb
@@ -98,12 +102,13 @@ def harmonize(rgb: np.ndarray, alpha: np.ndarray, bg: np.ndarray, strength: floa
     levels = np.arange(256, dtype=np.float32)
     channels = []
     for c in range(3):
-        k = strength * (0.5 if c == 0 else 1.0)
+        k = strength * _TRANSFER[c]
         # A flat background (solid colour) has no spread worth copying.
         ratio = bg_std[c] / max(subj_std[c], 1e-3) if bg_std[c] >= 2.0 else 1.0
         ratio = float(np.clip(ratio, 0.7, 1.3))
         scale = 1.0 + k * (ratio - 1.0)
-        shift = k * (bg_mean[c] - subj_mean[c])
+        # Capped so even full strength tints the subject rather than repainting it.
+        shift = float(np.clip(k * (bg_mean[c] - subj_mean[c]), -_MAX_SHIFT[c], _MAX_SHIFT[c]))
         lut = np.clip((levels - subj_mean[c]) * scale + subj_mean[c] + shift + 0.5, 0, 255)
         channels.append(cv2.LUT(lab[..., c], lut.astype(np.uint8)))
     return cv2.cvtColor(np.dstack(channels), cv2.COLOR_LAB2RGB)

@@ -432,8 +432,10 @@ class LocalEngine:
 
     # ------------------------------------------------------------------ offline models
 
-    def _open(self, request: ProviderRequest, max_pixels: int = MAX_INPUT_PIXELS) -> Image.Image:
+    def _open(self, request: ProviderRequest) -> Image.Image:
+        """Decode the request's image, refusing one over ``MAX_INPUT_PIXELS``."""
         src = imaging.open_image(request.image or b"")
+        max_pixels = MAX_INPUT_PIXELS
         if src.width * src.height > max_pixels:
             raise InvalidInput(
                 f"The image is {src.width}×{src.height} px; this operation takes up to "

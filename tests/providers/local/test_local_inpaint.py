@@ -34,7 +34,8 @@ def test_it_removes_an_object_and_leaves_the_rest_untouched(engine, coffee):
 def test_it_erases_a_scribble_with_telea_and_restores_the_photo(engine, chelsea):
     scribbled = chelsea.copy()
     mask_bytes, mask = mask_png(
-        chelsea.shape[:2], lambda m: cv2.polylines(m, [np.array([[40, 40], [200, 260], [420, 60]])], False, 255, 3)
+        chelsea.shape[:2],
+        lambda m: cv2.polylines(m, [np.array([[40, 40], [200, 260], [420, 60]])], False, 255, 3),
     )
     scribbled[mask > 0] = (255, 0, 255)
 
@@ -52,7 +53,9 @@ def test_it_erases_a_scribble_with_telea_and_restores_the_photo(engine, chelsea)
 
 def test_it_falls_back_to_telea_and_says_so(engine, coffee, monkeypatch):
     monkeypatch.setattr(inpaint, "patchmatch_module", lambda: None)
-    mask_bytes, mask = mask_png(coffee.shape[:2], lambda m: cv2.rectangle(m, (250, 150), (350, 230), 255, -1))
+    mask_bytes, mask = mask_png(
+        coffee.shape[:2], lambda m: cv2.rectangle(m, (250, 150), (350, 230), 255, -1)
+    )
 
     result = run(engine, Capability.ERASE, image=png(coffee), mask=mask_bytes)
 
@@ -77,7 +80,12 @@ def test_it_reads_a_mask_painted_on_a_transparent_layer(engine, coffee):
 
 def test_it_refuses_an_empty_mask(engine, coffee):
     with pytest.raises(InvalidInput, match="empty"):
-        run(engine, Capability.ERASE, image=png(coffee), mask=png(np.zeros(coffee.shape[:2], np.uint8)))
+        run(
+            engine,
+            Capability.ERASE,
+            image=png(coffee),
+            mask=png(np.zeros(coffee.shape[:2], np.uint8)),
+        )
 
 
 def test_outpaint_extends_the_canvas_and_keeps_the_original(engine, coffee):

@@ -26,12 +26,16 @@ def circular_mean(h: np.ndarray) -> float:
 
 
 def test_it_turns_the_red_saucer_blue_and_keeps_its_shading(engine, coffee):
-    mask_bytes, mask = mask_png(coffee.shape[:2], lambda m: cv2.rectangle(m, (60, 250), (230, 350), 255, -1))
+    mask_bytes, mask = mask_png(
+        coffee.shape[:2], lambda m: cv2.rectangle(m, (60, 250), (230, 350), 255, -1)
+    )
     region = mask > 0
     target = "#1e64ff"
     _, _, target_h = lch(np.array([[[0x1E, 0x64, 0xFF]]], dtype=np.uint8))
 
-    result = run(engine, Capability.RECOLOR, image=png(coffee), mask=mask_bytes, params={"color": target})
+    result = run(
+        engine, Capability.RECOLOR, image=png(coffee), mask=mask_bytes, params={"color": target}
+    )
 
     out = np.asarray(decode(result.outputs[0].data).convert("RGB"))
     assert out.shape == coffee.shape
@@ -49,7 +53,9 @@ def test_it_turns_the_red_saucer_blue_and_keeps_its_shading(engine, coffee):
 def test_strength_blends_partially(engine, subject_scene):
     scene, inside = subject_scene
     mask_bytes = png((inside * 255).astype(np.uint8))
-    full = run(engine, Capability.RECOLOR, image=png(scene), mask=mask_bytes, params={"color": "#00a000"})
+    full = run(
+        engine, Capability.RECOLOR, image=png(scene), mask=mask_bytes, params={"color": "#00a000"}
+    )
     half = run(
         engine,
         Capability.RECOLOR,

