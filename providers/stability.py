@@ -463,6 +463,16 @@ MODELS: tuple[ModelSpec, ...] = (
 )
 
 _MASK_MODELS = frozenset({"erase", "inpaint"})
+# Routes whose schema has no ``prompt`` field (relight takes it as ``background_prompt``).
+_NO_PROMPT_FIELD = frozenset(
+    {
+        "erase",
+        "remove-background",
+        "replace-background-and-relight",
+        "upscale-fast",
+        "stable-fast-3d",
+    }
+)
 
 
 def _text(value: Any) -> str:
@@ -568,7 +578,7 @@ class StabilityProvider(RemoteProvider):
     ) -> dict[str, Any]:
         route = ROUTES[spec.id]
         fields: dict[str, Any] = {}
-        if request.prompt:
+        if request.prompt and spec.id not in _NO_PROMPT_FIELD:
             fields["prompt"] = request.prompt
         if request.negative_prompt:
             fields["negative_prompt"] = request.negative_prompt
