@@ -1,0 +1,90 @@
+"""Headless Chromium against a live server, with jobs running for real.
+
+The browser is Debian's ``chromium`` package driven through Playwright; nothing downloads a
+browser. Without it every browser test skips with the command that enables it, and CI
+(REQUIRE_BROWSER=1) turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One Chromium for all the browser tests; skips (fails in CI) when it isn't installed.
+
+    Scoped to this package rather than the session on purpose. While Playwright's sync API
+    is active it leaves its private event loop registered as the thread's running loop, and
+    Django's async-safety check takes that for async code and refuses every query, even the
+    test database's setup and flush. The test code here is synchronous, so the check is off
+    exactly as long as Playwright runs, and both end before the next package's tests start.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"no {CHROMIUM}: install Debian's chromium package: apt-get install chromium "
+            "(the browser tests never download a browser)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as playwright:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def studio(browser, live_server, settings, tmp_path, transactional_db):
+    """The live server, configured for browser tests; returns its base URL.
+
+    Files go to a temporary folder on disk that the server thread and the test share, and
+    jobs run in-process: with no worker in these tests, Celery's eager mode runs the task
+    right after the job's row is committed (``apply_async_on_commit``), in the request
+    that created it, so the job card's polling sees it finish.
+    """
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.MEDIA_ROOT = media
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media)},
+        },
+    }
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    return live_server.url
+
+
+@pytest.fixture
+def page(browser, studio):
+    """A fresh, signed-out desktop page; its context is closed after the test."""
+    context = browser.new_context(viewport=DESKTOP, base_url=studio)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
