@@ -12,7 +12,7 @@ from typing import Any
 
 from providers.base import Capability
 
-from . import forms
+from . import forms, social
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,23 @@ class Operation:
     provider: str = "local"
     # "image": one or more new assets; "analysis": results stored on the input asset.
     output: str = "image"
-    quantity: Callable[[dict[str, Any]], int] = field(default=lambda cleaned: 1)
+    # How many billable units a job's params make (variations, renditions, …).
+    quantity: Callable[[dict[str, Any]], int] = field(default=lambda params: 1)
+    # Optional hooks: extra params from the input assets when the job is created, and a
+    # step run by the worker before the provider call (e.g. detect a focal point once).
+    expand_params: Callable[[dict[str, Any], list], dict[str, Any]] | None = None
+    prepare: Callable[..., dict[str, Any]] | None = None
+    # The page that hosts the form (it must define an "op-form" partial), and extra
+    # context that page needs.
+    template: str = ""
+    page_context: Callable[[Any], dict[str, Any]] | None = None
 
-    def build_params(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+    def build_params(self, cleaned: dict[str, Any], inputs: list | None = None) -> dict[str, Any]:
         """JSON-safe provider params from cleaned form data (empty values dropped)."""
-        return {k: v for k, v in cleaned.items() if v not in (None, "")}
+        params = {k: v for k, v in cleaned.items() if v not in (None, "")}
+        if self.expand_params is not None:
+            params = self.expand_params(params, inputs or [])
+        return params
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -88,6 +100,32 @@ OPERATIONS: dict[str, Operation] = {
             form_class=forms.PaletteForm,
             description="Dominant, vibrant or muted colours as swatches.",
             output="analysis",
+        ),
+        Operation(
+            key="social.focal",
+            module="social",
+            label="Find the subject",
+            verb="Detect",
+            progress_message="Finding the subject…",
+            capability=Capability.FOCAL_POINT,
+            form_class=forms.OperationForm,
+            description="Faces first, then visual saliency; stored on the image.",
+            output="analysis",
+        ),
+        Operation(
+            key="social.pack",
+            module="social",
+            label="Social pack",
+            verb="Export pack",
+            progress_message="Rendering the formats…",
+            capability=Capability.SOCIAL_PACK,
+            form_class=forms.SocialPackForm,
+            description="Every platform size from one image, with safe zones and file rules.",
+            quantity=lambda params: len(params.get("targets") or ()) or 1,
+            expand_params=social.expand_pack_params,
+            prepare=social.prepare_pack,
+            template="studio/social.html",
+            page_context=social.page_context,
         ),
     )
 }

@@ -48,10 +48,10 @@ class JobRetryLater(Exception):
         self.countdown = countdown
 
 
-def job_quote(*, operation: Operation, cleaned: dict[str, Any]) -> pricing.Quote:
-    """What this form would cost: the same figure the pipeline holds and captures."""
+def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
+    """What a job with these params costs: the same figure the pipeline holds and captures."""
     return pricing.estimate(
-        operation=operation.key, provider=operation.provider, quantity=operation.quantity(cleaned)
+        operation=operation.key, provider=operation.provider, quantity=operation.quantity(params)
     )
 
 
@@ -59,22 +59,27 @@ def job_create(
     *,
     user,
     operation: Operation,
-    cleaned: dict[str, Any],
     inputs: list[Asset],
+    cleaned: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
     queue: str = Job.Queue.INTERACTIVE,
     retry_of: Job | None = None,
 ) -> Job:
     """Create a queued job, place its credit hold and enqueue it once the row is committed.
 
-    Raises ``billing.services.BillingError`` (nothing created) when credits don't cover it.
+    Give the form's ``cleaned`` data (turned into params by the catalog), or ready ``params``
+    (a retry). Raises ``billing.services.BillingError`` (nothing created) when credits
+    don't cover it.
     """
-    quote = job_quote(operation=operation, cleaned=cleaned)
+    if params is None:
+        params = operation.build_params(cleaned or {}, inputs)
+    quote = job_quote(operation=operation, params=params)
     with transaction.atomic():
         job = Job(
             owner=user,
             module=operation.module,
             operation=operation.key,
-            params=operation.build_params(cleaned),
+            params=params,
             provider=operation.provider,
             queue=queue,
             credits_estimated=quote.credits,
@@ -103,7 +108,7 @@ def job_retry(*, job: Job) -> Job:
     return job_create(
         user=job.owner,
         operation=operation,
-        cleaned=dict(job.params),
+        params=dict(job.params),
         inputs=inputs,
         queue=job.queue,
         retry_of=job,
@@ -208,10 +213,17 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
     try:
         inputs = list(job.inputs.all())
         _job_progress(job.pk, 5, operation.progress_message)
+        params = dict(job.params)
+        if operation.prepare is not None:
+            params = operation.prepare(
+                params=params,
+                inputs=inputs,
+                progress=lambda pct, msg: _job_progress(job.pk, pct, msg),
+            )
         request = ProviderRequest(
             capability=operation.capability,
             image=_read_input(inputs[0]) if inputs else None,
-            params=dict(job.params),
+            params=params,
         )
         provider = get_provider(job.provider or operation.provider)
         result = provider.run(
@@ -298,7 +310,13 @@ def _job_finish(
             if "palette" in meta:
                 asset_update_analysis(asset=inputs[0], palette=meta["palette"])
             if "focal_point" in meta:
-                asset_update_analysis(asset=inputs[0], focal_point=meta["focal_point"])
+                focal = {
+                    **meta["focal_point"],
+                    "faces": meta.get("faces", []),
+                    "method": meta.get("method", ""),
+                    "source": "auto",
+                }
+                asset_update_analysis(asset=inputs[0], focal_point=focal)
         entry = billing.hold_capture(job_id=locked.public_id)
         locked.outputs.set(created)
         locked.status = Job.Status.SUCCEEDED

@@ -9,5 +9,8 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel_view, name="job_cancel"),
     path("jobs/<uuid:job_id>/retry/", views.job_retry_view, name="job_retry"),
+    path("jobs/<uuid:job_id>/download.zip", views.job_download, name="job_download"),
     path("assets/<uuid:asset_id>/run/<str:op_key>/", views.operation, name="operation"),
+    path("social/", views.social_start, name="social_start"),
+    path("social/<uuid:asset_id>/", views.social, name="social"),
 ]

@@ -48,37 +48,45 @@ def _operation_or_404(key: str) -> catalog.Operation:
         raise Http404("No such operation") from None
 
 
-@login_required
-def operation(request, asset_id, op_key):
-    """GET: the operation's form for this asset. POST: validate, quote, create the job."""
-    asset = asset_get_for_owner(owner=request.user, public_id=asset_id)
-    op = _operation_or_404(op_key)
-    form = op.form_class(request.POST or None, asset=asset)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                job = job_create(
-                    user=request.user, operation=op, cleaned=form.cleaned_data, inputs=[asset]
-                )
-            except BillingError as exc:
-                form.add_error(None, exc.message)
-            else:
-                if _is_fragment(request):
-                    response = render(request, "components/job_card.html", {"job": job})
-                    response["HX-Trigger"] = "jobQueued"
-                    return response
-                return redirect(job)
+def _run_operation_form(request, *, asset, op, template: str, extra: dict | None = None):
+    """GET: the operation's form. POST: validate, quote, create the job.
+
+    An htmx POST answers with the job card (swapped into the job area) or, when the form is
+    invalid or credits are short, with the form fragment retargeted onto itself.
+    """
+    form = op.form_class(request.POST if request.method == "POST" else None, asset=asset)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = job_create(
+                user=request.user, operation=op, cleaned=form.cleaned_data, inputs=[asset]
+            )
+        except BillingError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if _is_fragment(request):
+                response = render(request, "components/job_card.html", {"job": job})
+                response["HX-Trigger"] = "jobQueued"
+                return response
+            return redirect(job)
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else dict(form.initial)
-    quote = job_quote(operation=op, cleaned=cleaned)
-    context = {"asset": asset, "op": op, "form": form, "quote": quote}
+    quote = job_quote(operation=op, params=op.build_params(cleaned, [asset]))
+    context = {"asset": asset, "op": op, "form": form, "quote": quote, **(extra or {})}
     if not _is_fragment(request):
-        return render(request, "studio/operation.html", context)
-    response = render(request, "studio/operation.html#op-form", context)
+        return render(request, template, context)
+    response = render(request, f"{template}#op-form", context)
     if request.method == "POST":
-        # The form targets the job area on success; an invalid form replaces itself.
         retarget(response, "#op-form")
         reswap(response, "outerHTML")
     return response
+
+
+@login_required
+def operation(request, asset_id, op_key):
+    asset = asset_get_for_owner(owner=request.user, public_id=asset_id)
+    op = _operation_or_404(op_key)
+    template = op.template or "studio/operation.html"
+    extra = op.page_context(asset) if op.page_context else None
+    return _run_operation_form(request, asset=asset, op=op, template=template, extra=extra)
 
 
 @login_required
@@ -126,3 +134,69 @@ def job_list_view(request):
 
     page = Paginator(job_list(owner=request.user), 25).get_page(request.GET.get("page"))
     return render(request, "studio/job_list.html", {"page": page})
+
+
+# --------------------------------------------------------------------------- Social Optimizer
+
+
+@login_required
+def social_start(request):
+    """Pick the image to optimise: recent library images, or upload a new one."""
+    from django.core.paginator import Paginator
+
+    page = Paginator(
+        asset_list(owner=request.user)
+        .filter(kind="image")
+        .only(
+            "public_id",
+            "title",
+            "prompt",
+            "original_filename",
+            "width",
+            "height",
+            "thumbnail",
+            "source_module",
+            "kind",
+            "metadata",
+            "created_at",
+        ),
+        24,
+    ).get_page(request.GET.get("page"))
+    return render(request, "studio/social_start.html", {"page": page})
+
+
+@login_required
+def social(request, asset_id):
+    """The Social Optimizer for one image: formats, crop mode, live previews, export."""
+    return operation(request, asset_id, "social.pack")
+
+
+@login_required
+def job_download(request, job_id):
+    """All of a job's outputs as one ZIP, streamed (never built in memory)."""
+    from django.http import StreamingHttpResponse
+
+    from .zipstream import stream_zip
+
+    job = job_get_for_owner(owner=request.user, public_id=job_id)
+    outputs = list(job.outputs.all())
+    if not outputs:
+        raise Http404("This job has no files")
+    names: set[str] = set()
+    entries = []
+    for asset in outputs:
+        name = (
+            asset.metadata.get("file_name")
+            or f"{asset.public_id.hex[:8]}.{asset.file.name.rsplit('.', 1)[-1]}"
+        )
+        stem, _, ext = name.rpartition(".")
+        candidate, n = name, 2
+        while candidate in names:
+            candidate, n = f"{stem}-{n}.{ext}", n + 1
+        names.add(candidate)
+        entries.append((candidate, asset.file))
+    response = StreamingHttpResponse(stream_zip(entries), content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{job.operation.replace(".", "-")}-{job.public_id.hex[:8]}.zip"'
+    )
+    return response

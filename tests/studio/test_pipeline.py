@@ -196,31 +196,42 @@ def test_cancel_while_running_discards_results_and_charges_nothing(
     assert kinds == {"hold", "release"}
 
 
-def test_paid_job_captures_exactly_the_estimate(alice, alice_asset, monkeypatch):
-    monkeypatch.setitem(
-        __import__("billing.pricing", fromlist=["x"]).DEFAULT_UNIT_PRICES, "tools.resize", 3
+def _price(operation: str, credits: int) -> None:
+    from billing.models import PriceRule
+
+    PriceRule.objects.update_or_create(
+        operation=operation,
+        provider="local",
+        model="",
+        tier="",
+        defaults={"credits_per_unit": credits},
     )
-    credits_add(user=alice, amount=10, kind="grant", reason="test")
+
+
+def test_paid_job_captures_exactly_the_estimate(alice, alice_asset):
+    _price("tools.resize", 3)
+    credits_add(user=alice, amount=10, kind="purchase", reason="test")
+    alice.credit_account.refresh_from_db()
+    start = alice.credit_account.balance
     job = _create(alice, alice_asset)
     assert job.credits_estimated == 3
     alice.credit_account.refresh_from_db()
-    assert alice.credit_account.held == 3 and alice.credit_account.available == 7
+    assert alice.credit_account.held == 3 and alice.credit_account.available == start - 3
     services.job_run(job_id=job.pk)
     job.refresh_from_db()
     alice.credit_account.refresh_from_db()
     assert job.credits_charged == 3
-    assert (alice.credit_account.balance, alice.credit_account.held) == (7, 0)
+    assert (alice.credit_account.balance, alice.credit_account.held) == (start - 3, 0)
 
 
-def test_insufficient_credits_create_no_job_and_no_hold(alice, alice_asset, monkeypatch):
-    from billing.services import InsufficientCredits
+def test_insufficient_credits_create_no_job_and_no_hold(alice, alice_asset):
+    from billing.services import InsufficientCredits, account_for
 
-    monkeypatch.setitem(
-        __import__("billing.pricing", fromlist=["x"]).DEFAULT_UNIT_PRICES, "tools.resize", 5
-    )
+    available = account_for(user=alice).available
+    _price("tools.resize", available + 5)
     with pytest.raises(InsufficientCredits) as exc:
         _create(alice, alice_asset)
-    assert "5 more needed" in exc.value.message
+    assert "Needs 5 more credits" in exc.value.message
     assert not Job.objects.exists()
     assert not LedgerEntry.objects.filter(kind="hold").exists()
 
