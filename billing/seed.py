@@ -113,7 +113,16 @@ PACKS: list[dict] = [
 
 
 def _rule(
-    operation, provider, credits=0, *, model="", tier="", per_second="0", min_seconds="0", note=""
+    operation,
+    provider,
+    credits=0,
+    *,
+    model="",
+    tier="",
+    per_second="0",
+    min_seconds="0",
+    multiplier="1",
+    note="",
 ):
     return {
         "operation": operation,
@@ -123,6 +132,7 @@ def _rule(
         "credits_per_unit": credits,
         "credits_per_second": Decimal(per_second),
         "min_seconds": Decimal(min_seconds),
+        "variation_multiplier": Decimal(multiplier),
         "note": note,
     }
 
@@ -135,7 +145,8 @@ PRICE_RULES: list[dict] = [
         _rule(f"tools.{name}", "local", 0, note="local engine")
         for name in ("resize", "crop", "filter", "convert", "palette")
     ],
-    _rule("social.pack", "local", 1, note="local engine; a token charge per pack"),
+    # One token credit per pack however many renditions it holds (multiplier 0).
+    _rule("social.pack", "local", 1, multiplier="0", note="local engine; a token charge per pack"),
     # Create
     _rule("create.generate", "stability", 8, note="blank model = dearest (ultra)"),
     _rule("create.generate", "stability", 8, model="ultra", note=_STAB),

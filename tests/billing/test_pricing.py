@@ -1,3 +1,4 @@
+import math
 import uuid
 from decimal import Decimal
 
@@ -32,7 +33,8 @@ def test_quantity_and_label():
         4,
         "32 credits",
     )
-    assert estimate(operation="social.pack", provider="local").label == "1 credit"
+    # A social pack costs one credit whatever the number of renditions.
+    assert estimate(operation="social.pack", provider="local", quantity=12).label == "1 credit"
 
 
 def test_variation_multiplier_discounts_extra_variations():
@@ -123,7 +125,8 @@ def test_the_estimate_is_what_gets_captured_for_every_seeded_rule(alice):
         expected_unit = rule.credits_per_unit + rule.credits_per_second * max(
             Decimal(seconds), rule.min_seconds
         )
-        assert quote.credits == int(expected_unit) * quantity, rule
+        expected = expected_unit * (1 + (quantity - 1) * rule.variation_multiplier)
+        assert quote.credits == math.ceil(expected), rule
         job_id = uuid.uuid4()
         hold_place(user=alice, job_id=job_id, amount=quote.credits, provider=rule.provider)
         capture = hold_capture(job_id=job_id)
