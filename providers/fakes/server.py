@@ -140,8 +140,11 @@ class FakeServer:
         handler = _make_handler(self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
+        httpd = self._httpd
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=f"fake-{self.name}", daemon=True
+            target=lambda: httpd.serve_forever(poll_interval=0.05),
+            name=f"fake-{self.name}",
+            daemon=True,
         )
         self._thread.start()
         return self

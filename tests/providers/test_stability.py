@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 
 from providers.base import (
     Canceled,
@@ -235,9 +238,6 @@ def test_every_sync_operation(
 def test_remove_background_returns_transparent_png(stability, stability_fake):
     out = stability.run(req(Capability.REMOVE_BACKGROUND, image=make_png(100, 100))).outputs[0]
     assert out.content_type == "image/png"
-    from PIL import Image
-    import io
-
     assert Image.open(io.BytesIO(out.data)).mode == "RGBA"
 
 
