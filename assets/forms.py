@@ -1,4 +1,11 @@
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
+
+from .imaging import EXPORT_FORMATS
+from .models import Asset
+from .selectors import SORT_LABELS, LibraryFilters
 
 
 class UploadForm(forms.Form):
@@ -7,3 +14,119 @@ class UploadForm(forms.Form):
         help_text="PNG, JPEG or WebP.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
     )
+
+
+class LibraryFilterForm(forms.Form):
+    """The library's search box and filters, read from (and written back to) the URL."""
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    kind = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "Any kind"), *Asset.Kind.choices]
+    )
+    module = forms.ChoiceField(
+        label="Module", required=False, choices=[("", "Any module"), *Asset.Module.choices]
+    )
+    provider = forms.CharField(label="Provider", required=False, max_length=32)
+    model = forms.CharField(label="Model", required=False, max_length=128)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    fav = forms.BooleanField(label="Favourites only", required=False)
+    collection = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    tag = forms.CharField(label="Tag", required=False, max_length=48)
+    sort = forms.ChoiceField(label="Sort", required=False, choices=list(SORT_LABELS.items()))
+    view = forms.ChoiceField(
+        label="View", required=False, choices=[("grid", "Grid"), ("list", "List")]
+    )
+
+    def filters(self, *, collection=None, trashed: bool = False) -> LibraryFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return LibraryFilters(
+            q=data.get("q", ""),
+            kind=data.get("kind", ""),
+            module=data.get("module", ""),
+            provider=data.get("provider", ""),
+            model=data.get("model", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            favourites=data.get("fav", False),
+            collection=collection,
+            tag=data.get("tag", "").strip().lower(),
+            sort=data.get("sort") or "newest",
+            trashed=trashed,
+        )
+
+
+class RenameForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=255, required=False)
+
+
+class TagForm(forms.Form):
+    tags = forms.CharField(
+        label="Add tags",
+        max_length=500,
+        help_text="Separate tags with commas.",
+        widget=forms.TextInput(attrs={"placeholder": "sunset, beach"}),
+    )
+
+
+class CollectionForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=120)
+    description = forms.CharField(
+        label="Description",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(
+        label="Format",
+        choices=[("original", "Original file"), *((k, k.upper()) for k in EXPORT_FORMATS)],
+        initial="original",
+    )
+    quality = forms.IntegerField(label="Quality", min_value=1, max_value=100, initial=90)
+    keep_metadata = forms.BooleanField(label="Keep metadata", required=False)
+
+
+class TempLinkForm(forms.Form):
+    DURATIONS = [
+        (600, "10 minutes"),
+        (3600, "1 hour"),
+        (86400, "1 day"),
+        (7 * 86400, "7 days"),
+    ]
+    seconds = forms.TypedChoiceField(
+        label="Link works for", choices=DURATIONS, coerce=int, initial=3600
+    )
+
+
+class ShareForm(forms.Form):
+    title = forms.CharField(label="Board title", max_length=120, required=False)
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires",
+        choices=[(0, "Never"), (1, "In 1 day"), (7, "In 7 days"), (30, "In 30 days")],
+        coerce=int,
+        initial=0,
+        required=False,
+    )
+    password = forms.CharField(
+        label="Password (optional)",
+        required=False,
+        max_length=128,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    allow_download = forms.BooleanField(label="Allow downloads", required=False)
+    show_details = forms.BooleanField(label="Show generation details", required=False)
+
+    def expires_at(self):
+        days = self.cleaned_data.get("expires_in_days") or 0
+        return timezone.now() + timedelta(days=days) if days else None
+
+
+class SharePasswordForm(forms.Form):
+    password = forms.CharField(label="Password", widget=forms.PasswordInput, max_length=128)

@@ -33,3 +33,81 @@ def make_thumbnail(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> tuple[byt
     buf = io.BytesIO()
     thumb.save(buf, "WEBP", quality=80, method=4)
     return buf.getvalue(), thumb.width, thumb.height
+
+
+# Display specs: name → (width, height, mode). "cover" crops to fill the box around the
+# focal point (fixed-aspect grid tiles); "fit" keeps the whole picture inside the box.
+RENDITION_SPECS: dict[str, tuple[int, int, str]] = {
+    "grid": (360, 360, "cover"),
+    "list": (96, 96, "cover"),
+    "preview": (1600, 1600, "fit"),
+}
+
+
+def make_rendition(
+    fh: BinaryIO, *, spec: str, focal_point: dict | None = None
+) -> tuple[bytes, int, int]:
+    """Return WebP bytes and size of the ``spec`` rendition of the image in ``fh``.
+
+    JPEGs are decoded at a reduced scale when the target is small (``draft``), which is
+    several times faster than resizing a full decode. Raises ``KeyError`` for an unknown
+    spec and ``OSError`` when the file is not an image.
+    """
+    width, height, mode = RENDITION_SPECS[spec]
+    img = Image.open(fh)
+    img.draft("RGB", (width * 2, height * 2))
+    img = ImageOps.exif_transpose(img)
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+    img = img.convert("RGBA" if has_alpha else "RGB")
+    if mode == "cover":
+        centre = (0.5, 0.5)
+        if focal_point and "x" in focal_point and "y" in focal_point:
+            centre = (float(focal_point["x"]), float(focal_point["y"]))
+            centre = tuple(min(1.0, max(0.0, c)) for c in centre)
+        img = ImageOps.fit(img, (width, height), Image.Resampling.LANCZOS, centering=centre)
+    else:
+        img.thumbnail((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    buf = io.BytesIO()
+    img.save(buf, "WEBP", quality=80, method=4)
+    return buf.getvalue(), img.width, img.height
+
+
+# Download formats offered on the detail panel: name → (Pillow format, content type, ext).
+EXPORT_FORMATS = {
+    "png": ("PNG", "image/png", "png"),
+    "jpeg": ("JPEG", "image/jpeg", "jpg"),
+    "webp": ("WEBP", "image/webp", "webp"),
+}
+
+
+def convert_image(
+    fh: BinaryIO, *, fmt: str, quality: int = 90, keep_metadata: bool = False
+) -> bytes:
+    """Re-encode the image in ``fh`` as ``fmt`` (a key of ``EXPORT_FORMATS``).
+
+    Metadata (EXIF, ICC profile) is carried over only when ``keep_metadata`` is set; JPEG
+    has no alpha, so transparent pixels are flattened onto white.
+    """
+    pil_format = EXPORT_FORMATS[fmt][0]
+    img = Image.open(fh)
+    exif = img.info.get("exif")
+    icc = img.info.get("icc_profile")
+    img.load()
+    if pil_format == "JPEG" and img.mode not in ("RGB", "L"):
+        rgba = img.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        img = flat
+    elif img.mode not in ("RGB", "RGBA", "L", "LA"):
+        img = img.convert("RGBA")
+    options: dict = {}
+    if pil_format in ("JPEG", "WEBP"):
+        options["quality"] = max(1, min(100, quality))
+    if keep_metadata:
+        if exif:
+            options["exif"] = exif
+        if icc:
+            options["icc_profile"] = icc
+    buf = io.BytesIO()
+    img.save(buf, pil_format, **options)
+    return buf.getvalue()

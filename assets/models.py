@@ -2,6 +2,7 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -76,6 +77,10 @@ class Asset(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    # The first ancestor of the version tree, so the whole tree is one indexed query.
+    root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="descendants"
+    )
     # The job that produced it (a studio Job's public id; assets know nothing of studio).
     source_job_id = models.UUIDField(null=True, blank=True, db_index=True)
     cost_credits = models.PositiveIntegerField(default=0)
@@ -87,6 +92,11 @@ class Asset(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
 
     is_favourite = models.BooleanField(default=False)
+    # Views, downloads, share views and exports together: what "most used" sorts by.
+    usage_count = models.PositiveIntegerField(default=0)
+    # PostgreSQL full-text document (title A, prompt B, tags C, model/provider D), kept up
+    # to date by the services that change those fields. Unused (and NULL) on SQLite.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
     trashed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -101,10 +111,39 @@ class Asset(models.Model):
                 condition=Q(status="ready"),
             ),
             models.Index(fields=["owner", "status", "trashed_at"], name="asset_owner_trash_idx"),
+            # Keyset pagination for the other sort orders of the grid.
+            models.Index(
+                fields=["owner", "file_size", "id"],
+                name="asset_owner_size_idx",
+                condition=Q(status="ready"),
+            ),
+            models.Index(
+                fields=["owner", "cost_credits", "id"],
+                name="asset_owner_cost_idx",
+                condition=Q(status="ready"),
+            ),
+            models.Index(
+                fields=["owner", "usage_count", "id"],
+                name="asset_owner_used_idx",
+                condition=Q(status="ready"),
+            ),
+            # Seed search is an exact match.
+            models.Index(fields=["owner", "seed"], name="asset_owner_seed_idx"),
         ]
 
     def __str__(self) -> str:
         return self.display_title
+
+    def save(self, *args, **kwargs):
+        # Keep the tree root in step with the parent however the row is made (services,
+        # admin, fixtures), so the version tree never needs a recursive walk.
+        if self.parent_id and not self.root_id:
+            parent = self.parent
+            self.root_id = parent.root_id or parent.pk
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "root"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("assets:detail", args=[self.public_id])
@@ -130,3 +169,207 @@ class Asset(models.Model):
 
     def thumbnail_url(self) -> str:
         return reverse("assets:thumbnail", args=[self.public_id])
+
+    def rendition_url(self, spec: str = "grid") -> str:
+        return reverse("assets:rendition", args=[self.public_id, spec])
+
+    @property
+    def is_trashed(self) -> bool:
+        return self.status == self.Status.TRASHED
+
+    @property
+    def aspect_ratio(self) -> float:
+        if self.width and self.height:
+            return self.width / self.height
+        return 1.0
+
+
+class Tag(models.Model):
+    """A word a user files assets under. Names are lower-case and unique per owner."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="asset_tags"
+    )
+    name = models.CharField(max_length=48)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="tag_owner_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssetTag(models.Model):
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Added by you"
+        AUTO = "auto", "Automatic"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="asset_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="asset_tags")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tag__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "tag"], name="asset_tag_unique"),
+        ]
+        indexes = [models.Index(fields=["tag", "asset"], name="asset_tag_by_tag_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id}:{self.asset_id}"
+
+
+class Collection(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections"
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, max_length=2000)
+    cover = models.ForeignKey(
+        Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assets = models.ManyToManyField(Asset, through="CollectionItem", related_name="collections")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["owner", "name"], name="collection_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("assets:collection", args=[self.public_id])
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="collection_items")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["collection", "asset"], name="collection_item_unique"),
+        ]
+        indexes = [models.Index(fields=["asset", "collection"], name="collection_item_asset_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.collection_id}:{self.asset_id}"
+
+
+def rendition_upload_to(instance: "Rendition", filename: str) -> str:
+    asset = instance.asset
+    return f"renditions/{asset.owner_id}/{asset.public_id.hex}/{instance.spec}.webp"
+
+
+class Rendition(models.Model):
+    """A derived WebP of an asset for one display spec, made once by a task."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="renditions")
+    spec = models.CharField(max_length=32)
+    file = models.FileField(upload_to=rendition_upload_to, max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    file_size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "spec"], name="rendition_asset_spec_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}/{self.spec}"
+
+
+class ShareLink(models.Model):
+    """A public, read-only board of one collection or one asset behind an unguessable token."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=120, blank=True)
+    collection = models.ForeignKey(
+        Collection, null=True, blank=True, on_delete=models.CASCADE, related_name="share_links"
+    )
+    asset = models.ForeignKey(
+        Asset, null=True, blank=True, on_delete=models.CASCADE, related_name="share_links"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    password = models.CharField(max_length=128, blank=True, help_text="Hashed; blank for none")
+    allow_download = models.BooleanField(default=False)
+    show_details = models.BooleanField(default=False)
+    view_count = models.PositiveIntegerField(default=0)
+    download_count = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(collection__isnull=False, asset__isnull=True)
+                | Q(collection__isnull=True, asset__isnull=False),
+                name="share_link_one_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.token[:8]
+
+    def get_absolute_url(self) -> str:
+        return reverse("share:board", args=[self.token])
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        target = self.collection or self.asset
+        return str(target) if target else "Shared board"
+
+
+class UsageEvent(models.Model):
+    class Kind(models.TextChoices):
+        VIEW = "view", "Detail views"
+        DOWNLOAD = "download", "Downloads"
+        SHARE_VIEW = "share_view", "Share-board views"
+        SHARE_DOWNLOAD = "share_download", "Share-board downloads"
+        EXPORT = "export", "Exports"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="usage_events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    share = models.ForeignKey(
+        ShareLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    # Where it went for exports ("instagram", "zip"), free text otherwise.
+    context = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["asset", "kind"], name="usage_asset_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.asset_id}"

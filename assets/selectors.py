@@ -2,10 +2,49 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+import base64
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from .models import Asset
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from .models import Asset, AssetTag, Collection, CollectionItem, ShareLink, Tag, UsageEvent
+
+PAGE_SIZE = 48
+
+# Columns a grid card or list row reads; everything else (params, metadata, the search
+# document…) stays in the database.
+CARD_FIELDS = (
+    "id",
+    "public_id",
+    "owner_id",
+    "kind",
+    "status",
+    "title",
+    "prompt",
+    "original_filename",
+    "width",
+    "height",
+    "file_size",
+    "content_type",
+    "source_module",
+    "provider",
+    "model",
+    "seed",
+    "cost_credits",
+    "usage_count",
+    "is_favourite",
+    "created_at",
+    "trashed_at",
+)
 
 
 def asset_list(*, owner) -> QuerySet[Asset]:
@@ -20,6 +59,23 @@ def asset_get_for_owner(*, owner, public_id, include_trashed: bool = False) -> A
     return get_object_or_404(qs.select_related("parent"), public_id=public_id)
 
 
+def assets_by_public_ids(*, owner, public_ids, statuses=(Asset.Status.READY,)) -> list[int]:
+    """Primary keys of the owner's assets among ``public_ids`` (others' ids are ignored)."""
+    valid = []
+    for value in public_ids:
+        try:
+            valid.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    if not valid:
+        return []
+    return list(
+        Asset.objects.filter(owner=owner, public_id__in=valid, status__in=statuses).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def asset_lineage(*, asset: Asset) -> list[Asset]:
     """Ancestors from the root down to ``asset``'s parent (the version trail)."""
     chain = []
@@ -30,3 +86,403 @@ def asset_lineage(*, asset: Asset) -> list[Asset]:
         seen.add(current.pk)
         current = current.parent
     return list(reversed(chain))
+
+
+@dataclass
+class TreeNode:
+    asset: Asset
+    children: list[TreeNode] = field(default_factory=list)
+
+
+def asset_version_tree(*, asset: Asset) -> TreeNode:
+    """The whole version tree ``asset`` belongs to, from its root, in one query.
+
+    Trashed versions are left out; a version whose parent is gone hangs off the root.
+    """
+    root_id = asset.root_id or asset.pk
+    members = list(
+        Asset.objects.filter(Q(pk=root_id) | Q(root_id=root_id), owner_id=asset.owner_id)
+        .filter(status=Asset.Status.READY)
+        .only(*CARD_FIELDS, "parent_id", "root_id", "operation")
+        .order_by("created_at", "id")
+    )
+    nodes = {a.pk: TreeNode(a) for a in members}
+    if root_id not in nodes:
+        nodes[root_id] = TreeNode(asset if asset.pk == root_id else asset)
+    root = nodes[root_id]
+    for node in nodes.values():
+        if node is root:
+            continue
+        parent = nodes.get(node.asset.parent_id) or root
+        if parent is not node:
+            parent.children.append(node)
+    return root
+
+
+def asset_usage_counts(*, asset: Asset) -> dict[str, int]:
+    """``{kind: count}`` of the asset's usage events, every kind present (0 when none)."""
+    counts = dict(
+        UsageEvent.objects.filter(asset=asset)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    return {kind: counts.get(kind, 0) for kind in UsageEvent.Kind.values}
+
+
+def asset_exports(*, asset: Asset, limit: int = 10) -> list[UsageEvent]:
+    return list(
+        UsageEvent.objects.filter(asset=asset, kind=UsageEvent.Kind.EXPORT).order_by("-created_at")[
+            :limit
+        ]
+    )
+
+
+def asset_tags(*, asset: Asset) -> list[AssetTag]:
+    return list(AssetTag.objects.filter(asset=asset).select_related("tag").order_by("tag__name"))
+
+
+def asset_share_links(*, asset: Asset) -> list[ShareLink]:
+    """Live share links that show ``asset`` (directly or through one of its collections)."""
+    now = timezone.now()
+    return list(
+        ShareLink.objects.filter(
+            Q(asset=asset) | Q(collection__items__asset=asset),
+            owner_id=asset.owner_id,
+            revoked_at__isnull=True,
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .distinct()
+    )
+
+
+def assets_in_live_shares(*, owner, asset_ids) -> set[int]:
+    """Which of these assets are visible through a live share link (to warn before trashing)."""
+    now = timezone.now()
+    live = Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    shares = ShareLink.objects.filter(live, owner=owner)
+    direct = set(shares.filter(asset_id__in=asset_ids).values_list("asset_id", flat=True))
+    via = set(
+        CollectionItem.objects.filter(
+            asset_id__in=asset_ids, collection__share_links__in=shares
+        ).values_list("asset_id", flat=True)
+    )
+    return direct | via
+
+
+# --------------------------------------------------------------------------- library
+
+
+SORTS: dict[str, tuple[str, bool]] = {
+    # name → (column, descending)
+    "newest": ("created_at", True),
+    "oldest": ("created_at", False),
+    "size": ("file_size", True),
+    "cost": ("cost_credits", True),
+    "used": ("usage_count", True),
+}
+SORT_LABELS = {
+    "newest": "Newest",
+    "oldest": "Oldest",
+    "size": "Largest",
+    "cost": "Most credits",
+    "used": "Most used",
+}
+
+
+@dataclass
+class LibraryFilters:
+    q: str = ""
+    kind: str = ""
+    module: str = ""
+    provider: str = ""
+    model: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    trashed: bool = False
+    favourites: bool = False
+    collection: Collection | None = None
+    tag: str = ""
+    sort: str = "newest"
+
+
+_HEX_ID = re.compile(r"^[0-9a-f]{6,32}$")
+
+
+def _uuid_prefix_range(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """The UUID range every id starting with ``term`` falls in (hyphens ignored), if any.
+
+    A range instead of ``LIKE 'abc%'`` lets the unique index on ``public_id`` answer it on
+    every database, whatever text form the database gives a UUID.
+    """
+    hex_part = term.lower().replace("-", "")
+    if not _HEX_ID.match(hex_part):
+        return None
+    low = uuid.UUID(hex_part.ljust(32, "0"))
+    high = uuid.UUID(hex_part.ljust(32, "f"))
+    return low, high
+
+
+def _search_condition(q: str, *, owner) -> Q:
+    """Match ``q`` against title, prompt, tags, model, provider, id prefix and seed."""
+    q = q.strip()[:200]
+    cond = Q(pk__in=[])
+    id_range = _uuid_prefix_range(q)
+    if id_range:
+        cond |= Q(public_id__range=id_range)
+    if re.fullmatch(r"-?\d{1,19}", q):
+        seed = int(q)
+        if -(2**63) <= seed < 2**63:
+            cond |= Q(seed=seed)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery
+
+        words = re.findall(r"\w+", q)
+        if re.search(r"[\"]|(^|\s)-|\bor\b", q, re.IGNORECASE) or not words:
+            # Quotes, exclusions and OR: the user wrote a web-style query; honour it.
+            query = SearchQuery(q, search_type="websearch", config="english")
+        else:
+            # Every word must match, the last (or any) as a prefix: "suns" finds "sunset".
+            query = SearchQuery(
+                " & ".join(f"{w}:*" for w in words), search_type="raw", config="english"
+            )
+        cond |= Q(search_vector=query)
+        if len(q) >= 3:
+            # Typos and fragments of titles ("sunsett"): trigram word similarity, GIN-indexed.
+            cond |= Q(title__trigram_word_similar=q)
+        return cond
+    # Other databases: every word must appear somewhere, case-insensitively.
+    words = q.split()
+    if words:
+        every = Q()
+        for word in words:
+            has_tag = Exists(
+                AssetTag.objects.filter(
+                    asset=OuterRef("pk"), tag__owner=owner, tag__name__icontains=word
+                )
+            )
+            every &= (
+                Q(title__icontains=word)
+                | Q(prompt__icontains=word)
+                | Q(model__icontains=word)
+                | Q(provider__icontains=word)
+                | has_tag
+            )
+        cond |= every
+    return cond
+
+
+def library_queryset(*, owner, filters: LibraryFilters) -> QuerySet[Asset]:
+    """The owner's assets matching ``filters`` (not yet ordered or paginated)."""
+    status = Asset.Status.TRASHED if filters.trashed else Asset.Status.READY
+    qs = Asset.objects.filter(owner=owner, status=status)
+    if filters.q:
+        qs = qs.filter(_search_condition(filters.q, owner=owner))
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.module:
+        qs = qs.filter(source_module=filters.module)
+    if filters.provider:
+        qs = qs.filter(provider__iexact=filters.provider)
+    if filters.model:
+        qs = qs.filter(model__iexact=filters.model)
+    tz = timezone.get_current_timezone()
+    if filters.date_from:
+        qs = qs.filter(created_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=tz))
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=tz)
+        qs = qs.filter(created_at__lt=end)
+    if filters.favourites:
+        qs = qs.filter(is_favourite=True)
+    if filters.collection is not None:
+        qs = qs.filter(
+            Exists(
+                CollectionItem.objects.filter(collection=filters.collection, asset=OuterRef("pk"))
+            )
+        )
+    if filters.tag:
+        qs = qs.filter(
+            Exists(
+                AssetTag.objects.filter(
+                    asset=OuterRef("pk"), tag__owner=owner, tag__name=filters.tag
+                )
+            )
+        )
+    return qs
+
+
+@dataclass
+class KeysetPage:
+    items: list[Asset]
+    next_cursor: str | None
+    prev_cursor: str | None
+    sort: str
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next_cursor or self.prev_cursor)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _encode_cursor(value: Any, pk: int) -> str:
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, column: str) -> tuple[Any, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk = json.loads(raw)
+        pk = int(pk)
+        if column == "created_at":
+            value = datetime.fromisoformat(value)
+            if timezone.is_naive(value):
+                return None
+        else:
+            value = int(value)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+    return value, pk
+
+
+def _after(column: str, descending: bool, value: Any, pk: int) -> Q:
+    """Rows strictly after (value, pk) in this order.
+
+    Written as ``col <= v AND (col < v OR id < pk)`` rather than a bare OR so that the
+    first term bounds the index range scan: a deep page costs the same as the first.
+    """
+    if descending:
+        return Q(**{f"{column}__lte": value}) & (Q(**{f"{column}__lt": value}) | Q(pk__lt=pk))
+    return Q(**{f"{column}__gte": value}) & (Q(**{f"{column}__gt": value}) | Q(pk__gt=pk))
+
+
+def library_page(
+    qs: QuerySet[Asset],
+    *,
+    sort: str = "newest",
+    after: str = "",
+    before: str = "",
+    size: int = PAGE_SIZE,
+    with_tags: bool = False,
+) -> KeysetPage:
+    """One page of ``qs`` in ``sort`` order, after (or before) a cursor.
+
+    Keyset pagination: the page is found by an index seek from the cursor, so page 2,000
+    is as fast as page 1, and the page does the same queries whatever its depth (one, or
+    two with ``with_tags``).
+    """
+    column, descending = SORTS.get(sort, SORTS["newest"])
+    sort = sort if sort in SORTS else "newest"
+    sign = "-" if descending else ""
+    forward = [f"{sign}{column}", f"{sign}id"]
+    backward = [f"{'' if descending else '-'}{column}", f"{'' if descending else '-'}id"]
+    qs = qs.only(*CARD_FIELDS)
+    if with_tags:
+        qs = qs.prefetch_related(
+            Prefetch(
+                "asset_tags", queryset=AssetTag.objects.select_related("tag").order_by("tag__name")
+            )
+        )
+    position = _decode_cursor(before, column) if before else None
+    if position is not None:
+        rows = list(
+            qs.filter(_after(column, not descending, *position)).order_by(*backward)[: size + 1]
+        )
+        has_more_before = len(rows) > size
+        items = list(reversed(rows[:size]))
+        has_more_after = True
+    else:
+        position = _decode_cursor(after, column) if after else None
+        if position is not None:
+            qs = qs.filter(_after(column, descending, *position))
+        rows = list(qs.order_by(*forward)[: size + 1])
+        items = rows[:size]
+        has_more_after = len(rows) > size
+        has_more_before = position is not None
+    next_cursor = prev_cursor = None
+    if items and has_more_after:
+        last = items[-1]
+        next_cursor = _encode_cursor(getattr(last, column), last.pk)
+    if items and has_more_before:
+        first = items[0]
+        prev_cursor = _encode_cursor(getattr(first, column), first.pk)
+    return KeysetPage(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor, sort=sort)
+
+
+# --------------------------------------------------------------------------- tags, collections
+
+
+def tag_list(*, owner, limit: int = 40) -> list[Tag]:
+    """The owner's most used tags (with ``n``, the number of live assets carrying each)."""
+    return list(
+        Tag.objects.filter(owner=owner)
+        .annotate(n=Count("asset_tags", filter=Q(asset_tags__asset__status=Asset.Status.READY)))
+        .filter(n__gt=0)
+        .order_by("-n", "name")[:limit]
+    )
+
+
+def collection_list(*, owner) -> QuerySet[Collection]:
+    """The owner's collections with ``n`` (live assets) and the cover preloaded."""
+    return (
+        Collection.objects.filter(owner=owner)
+        .annotate(n=Count("items", filter=Q(items__asset__status=Asset.Status.READY)))
+        .select_related("cover")
+        .order_by("name", "id")
+    )
+
+
+def collection_get_for_owner(*, owner, public_id) -> Collection:
+    return get_object_or_404(Collection, owner=owner, public_id=public_id)
+
+
+def asset_collections(*, asset: Asset) -> list[Collection]:
+    return list(Collection.objects.filter(items__asset=asset).order_by("name"))
+
+
+# --------------------------------------------------------------------------- share links
+
+
+def share_list(*, owner) -> QuerySet[ShareLink]:
+    return ShareLink.objects.filter(owner=owner).select_related("collection", "asset")
+
+
+def share_get_for_owner(*, owner, public_id) -> ShareLink:
+    return get_object_or_404(ShareLink, owner=owner, public_id=public_id)
+
+
+def share_get_public(*, token: str) -> ShareLink:
+    """The live share link with this token; Http404 when unknown, revoked or expired."""
+    share = (
+        ShareLink.objects.select_related("collection", "asset")
+        .filter(token=token, revoked_at__isnull=True)
+        .first()
+    )
+    if share is None or share.is_expired:
+        raise Http404("This link does not exist or is no longer shared.")
+    return share
+
+
+def share_assets(*, share: ShareLink) -> QuerySet[Asset]:
+    """What a share board shows: live assets of the shared collection (or the one asset),
+    always of the link's owner."""
+    qs = Asset.objects.filter(owner_id=share.owner_id, status=Asset.Status.READY)
+    if share.asset_id:
+        return qs.filter(pk=share.asset_id)
+    return qs.filter(
+        Exists(
+            CollectionItem.objects.filter(collection_id=share.collection_id, asset=OuterRef("pk"))
+        )
+    ).order_by("-created_at", "-id")
+
+
+def share_asset_get(*, share: ShareLink, public_id) -> Asset:
+    return get_object_or_404(share_assets(share=share), public_id=public_id)

@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import io
+import logging
+import re
+import secrets
 import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
-from .imaging import make_thumbnail, sha256_of
-from .models import Asset
+from . import tagging
+from .imaging import RENDITION_SPECS, make_rendition, make_thumbnail, sha256_of
+from .models import (
+    Asset,
+    AssetTag,
+    Collection,
+    CollectionItem,
+    Rendition,
+    ShareLink,
+    Tag,
+    UsageEvent,
+)
 from .validation import inspect_image
+
+logger = logging.getLogger(__name__)
 
 
 def _attach_thumbnail(asset: Asset, img: Image.Image) -> None:
@@ -45,8 +71,11 @@ def asset_create_from_upload(
     asset.file.save(f"upload{info.extension}", File(uploaded), save=False)
     try:
         _attach_thumbnail(asset, info.image)
+        _prepare_analysis(asset, info.image)
         asset.full_clean()
-        asset.save()
+        with transaction.atomic():
+            asset.save()
+            _after_create(asset, info.image)
     except Exception:
         asset.file.storage.delete(asset.file.name)
         if asset.thumbnail:
@@ -115,6 +144,7 @@ def asset_create_output(
     fh.seek(0)
     extension = extension.lstrip(".").lower() or "bin"
     asset.file.save(f"output.{extension}", File(fh), save=False)
+    img = None
     try:
         if kind == Asset.Kind.IMAGE:
             fh.seek(0)
@@ -128,8 +158,11 @@ def asset_create_output(
                 or (img.mode == "P" and "transparency" in img.info),
             )
             _attach_thumbnail(asset, img)
+            _prepare_analysis(asset, img)
         asset.full_clean()
-        asset.save()
+        with transaction.atomic():
+            asset.save()
+            _after_create(asset, img)
     except Exception:
         asset.file.storage.delete(asset.file.name)
         if asset.thumbnail:
@@ -150,5 +183,523 @@ def asset_update_analysis(
         asset.focal_point = focal_point
         fields.append("focal_point")
     if fields:
-        asset.save(update_fields=[*fields, "updated_at"])
+        with transaction.atomic():
+            asset.save(update_fields=[*fields, "updated_at"])
+            if palette is not None:
+                asset_auto_tag(asset=asset)
     return asset
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def _prepare_analysis(asset: Asset, img: Image.Image) -> None:
+    """Fill what a fresh image asset can know about itself before its first save."""
+    if not asset.palette:
+        try:
+            asset.palette = tagging.quick_palette(img)
+        except (OSError, ValueError):
+            logger.warning("no quick palette for asset %s", asset.public_id, exc_info=True)
+    asset.metadata["transparent"] = tagging.has_transparent_background(img)
+
+
+def _after_create(asset: Asset, img: Image.Image | None) -> None:
+    asset_auto_tag(asset=asset, img=img)
+    if asset.kind == Asset.Kind.IMAGE:
+        from . import tasks as _tasks
+
+        _tasks.rendition_create_task.delay_on_commit(asset.pk, "grid")
+
+
+# --------------------------------------------------------------------------- search
+
+
+def asset_search_reindex(*, asset_ids: Iterable[int]) -> int:
+    """Rebuild the stored full-text document of these assets; returns rows updated.
+
+    Only PostgreSQL keeps one; on other databases search reads the columns directly and
+    this does nothing.
+    """
+    ids = list(asset_ids)
+    if not ids or connection.vendor != "postgresql":
+        return 0
+    from django.contrib.postgres.aggregates import StringAgg
+    from django.contrib.postgres.search import SearchVector
+
+    tag_names = Subquery(
+        AssetTag.objects.filter(asset=OuterRef("pk"))
+        .order_by()
+        .values("asset")
+        .annotate(names=StringAgg("tag__name", " "))
+        .values("names")[:1]
+    )
+    document = (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("prompt", weight="B", config="english")
+        + SearchVector(Coalesce(tag_names, Value("")), weight="C", config="english")
+        + SearchVector("model", "provider", weight="D", config="english")
+    )
+    return Asset.objects.filter(pk__in=ids).update(search_vector=document)
+
+
+# --------------------------------------------------------------------------- simple edits
+
+
+def asset_rename(*, asset: Asset, title: str) -> Asset:
+    asset.title = title.strip()[:255]
+    asset.full_clean(exclude=["file", "thumbnail"])
+    with transaction.atomic():
+        asset.save(update_fields=["title", "updated_at"])
+        asset_search_reindex(asset_ids=[asset.pk])
+    return asset
+
+
+def assets_favourite_set(*, owner, asset_ids: Iterable[int], value: bool) -> int:
+    """Mark the owner's assets as favourites (or not); returns how many rows changed."""
+    return Asset.objects.filter(owner=owner, pk__in=list(asset_ids)).update(
+        is_favourite=value, updated_at=timezone.now()
+    )
+
+
+# --------------------------------------------------------------------------- tags
+
+_TAG_SPACES = re.compile(r"\s+")
+
+
+def tag_normalise(name: str) -> str:
+    """Lower-case, single-spaced, at most 48 characters; ``""`` when nothing is left."""
+    return _TAG_SPACES.sub(" ", name.strip().lower().lstrip("#"))[:48].strip()
+
+
+def tag_names_parse(raw: str) -> list[str]:
+    """Split what a user typed ("sunset, beach  #summer") into normalised tag names."""
+    parts = re.split(r"[,\n]", raw)
+    names = [tag_normalise(p) for p in parts]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _tags_get_or_create(*, owner, names: Iterable[str]) -> list[Tag]:
+    names = list(dict.fromkeys(names))
+    if not names:
+        return []
+    Tag.objects.bulk_create(
+        [Tag(owner=owner, name=n) for n in names], ignore_conflicts=True, batch_size=500
+    )
+    return list(Tag.objects.filter(owner=owner, name__in=names))
+
+
+def assets_tag(
+    *, owner, asset_ids: Iterable[int], names: Iterable[str], source: str = AssetTag.Source.MANUAL
+) -> int:
+    """Attach the tags ``names`` to the owner's assets; returns how many links were new.
+
+    A manual tag on an asset that already has it automatically is upgraded to manual, so
+    a later re-tagging can't take it away.
+    """
+    names = [n for n in (tag_normalise(n) for n in names) if n]
+    ids = list(
+        Asset.objects.filter(owner=owner, pk__in=list(asset_ids)).values_list("pk", flat=True)
+    )
+    if not names or not ids:
+        return 0
+    with transaction.atomic():
+        tags = _tags_get_or_create(owner=owner, names=names)
+        before = AssetTag.objects.filter(asset_id__in=ids, tag__in=tags).count()
+        AssetTag.objects.bulk_create(
+            [AssetTag(asset_id=a, tag=t, source=source) for a in ids for t in tags],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        if source == AssetTag.Source.MANUAL:
+            AssetTag.objects.filter(asset_id__in=ids, tag__in=tags).update(source=source)
+            # A tag the user removed once and now adds back by hand is theirs again.
+            for asset in Asset.objects.filter(pk__in=ids, metadata__has_key="removed_auto_tags"):
+                removed = [n for n in asset.metadata["removed_auto_tags"] if n not in names]
+                asset.metadata["removed_auto_tags"] = removed
+                asset.save(update_fields=["metadata"])
+        after = AssetTag.objects.filter(asset_id__in=ids, tag__in=tags).count()
+        asset_search_reindex(asset_ids=ids)
+    return after - before
+
+
+def asset_tag_remove(*, asset: Asset, name: str) -> bool:
+    """Take the tag ``name`` off ``asset``; returns whether it had it.
+
+    Removing an automatic tag is remembered, so the next automatic tagging of the asset
+    does not put the wrong tag back.
+    """
+    name = tag_normalise(name)
+    with transaction.atomic():
+        link = AssetTag.objects.select_related("tag").filter(asset=asset, tag__name=name).first()
+        if link is None:
+            return False
+        link.delete()
+        if link.source == AssetTag.Source.AUTO:
+            removed = list(asset.metadata.get("removed_auto_tags", []))
+            if name not in removed:
+                removed.append(name)
+            asset.metadata["removed_auto_tags"] = removed
+            asset.save(update_fields=["metadata", "updated_at"])
+        asset_search_reindex(asset_ids=[asset.pk])
+    return True
+
+
+def asset_auto_tag(*, asset: Asset, img: Image.Image | None = None) -> list[str]:
+    """Recompute the automatic tags of ``asset``; returns the names now attached.
+
+    Manual tags are never touched; automatic ones that no longer apply are dropped and
+    ones the user removed stay removed.
+    """
+    removed = set(asset.metadata.get("removed_auto_tags", []))
+    wanted = [n for n in tagging.auto_tags(asset, img=img) if n not in removed]
+    with transaction.atomic():
+        AssetTag.objects.filter(asset=asset, source=AssetTag.Source.AUTO).exclude(
+            tag__name__in=wanted
+        ).delete()
+        tags = _tags_get_or_create(owner=asset.owner, names=wanted)
+        AssetTag.objects.bulk_create(
+            [AssetTag(asset=asset, tag=t, source=AssetTag.Source.AUTO) for t in tags],
+            ignore_conflicts=True,
+        )
+        asset_search_reindex(asset_ids=[asset.pk])
+    return wanted
+
+
+# --------------------------------------------------------------------------- collections
+
+
+def collection_create(*, owner, name: str, description: str = "") -> Collection:
+    collection = Collection(owner=owner, name=name.strip(), description=description.strip())
+    collection.full_clean()
+    collection.save()
+    return collection
+
+
+def collection_update(
+    *,
+    collection: Collection,
+    name: str | None = None,
+    description: str | None = None,
+    cover_id: int | None | bool = False,
+) -> Collection:
+    """Rename, describe or set the cover (``cover_id=None`` clears it; ``False`` leaves it)."""
+    fields = ["updated_at"]
+    if name is not None:
+        collection.name = name.strip()
+        fields.append("name")
+    if description is not None:
+        collection.description = description.strip()
+        fields.append("description")
+    if cover_id is not False:
+        if (
+            cover_id is not None
+            and not Asset.objects.filter(pk=cover_id, owner_id=collection.owner_id).exists()
+        ):
+            raise ValidationError({"cover": "Choose one of your own images as the cover."})
+        collection.cover_id = cover_id
+        fields.append("cover")
+    collection.full_clean()
+    collection.save(update_fields=fields)
+    return collection
+
+
+def collection_delete(*, collection: Collection) -> None:
+    """Delete a collection (its assets stay in the library; its share links go with it)."""
+    collection.delete()
+
+
+def collection_add_assets(*, collection: Collection, asset_ids: Iterable[int]) -> int:
+    """Add the collection owner's assets to it; returns how many were not in it yet."""
+    ids = list(
+        Asset.objects.filter(owner_id=collection.owner_id, pk__in=list(asset_ids)).values_list(
+            "pk", flat=True
+        )
+    )
+    with transaction.atomic():
+        existing = set(
+            CollectionItem.objects.filter(collection=collection, asset_id__in=ids).values_list(
+                "asset_id", flat=True
+            )
+        )
+        new = [a for a in ids if a not in existing]
+        CollectionItem.objects.bulk_create(
+            [CollectionItem(collection=collection, asset_id=a) for a in new],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        if collection.cover_id is None and ids:
+            collection.cover_id = ids[0]
+            collection.save(update_fields=["cover", "updated_at"])
+        else:
+            Collection.objects.filter(pk=collection.pk).update(updated_at=timezone.now())
+    return len(new)
+
+
+def collection_remove_assets(*, collection: Collection, asset_ids: Iterable[int]) -> int:
+    ids = list(asset_ids)
+    with transaction.atomic():
+        removed, _ = CollectionItem.objects.filter(collection=collection, asset_id__in=ids).delete()
+        if collection.cover_id in ids:
+            collection.cover_id = (
+                CollectionItem.objects.filter(collection=collection)
+                .values_list("asset_id", flat=True)
+                .first()
+            )
+            collection.save(update_fields=["cover", "updated_at"])
+    return removed
+
+
+# --------------------------------------------------------------------------- trash
+
+
+def assets_trash(*, owner, asset_ids: Iterable[int]) -> int:
+    """Move the owner's assets to the trash. Tags, collections and lineage stay intact."""
+    return Asset.objects.filter(
+        owner=owner, pk__in=list(asset_ids), status=Asset.Status.READY
+    ).update(status=Asset.Status.TRASHED, trashed_at=timezone.now(), updated_at=timezone.now())
+
+
+def assets_restore(*, owner, asset_ids: Iterable[int]) -> int:
+    return Asset.objects.filter(
+        owner=owner, pk__in=list(asset_ids), status=Asset.Status.TRASHED
+    ).update(status=Asset.Status.READY, trashed_at=None, updated_at=timezone.now())
+
+
+def _purge(assets) -> int:
+    """Delete these asset rows now and their files (originals, thumbnails, renditions)
+    once the deletion is committed. Returns the number of assets deleted."""
+    assets = list(assets.select_for_update().only("pk", "file", "thumbnail"))
+    if not assets:
+        return 0
+    ids = [a.pk for a in assets]
+    names = [f.name for a in assets for f in (a.file, a.thumbnail) if f]
+    names += [
+        n for n in Rendition.objects.filter(asset_id__in=ids).values_list("file", flat=True) if n
+    ]
+    Asset.objects.filter(pk__in=ids).delete()
+    from . import tasks as _tasks
+
+    # Only after commit: a rolled-back purge must not have lost the files.
+    _tasks.files_delete_task.delay_on_commit(names)
+    return len(ids)
+
+
+def trash_empty(*, owner, asset_ids: Iterable[int] | None = None) -> int:
+    """Delete the owner's trashed assets for good (all, or just ``asset_ids``)."""
+    qs = Asset.objects.filter(owner=owner, status=Asset.Status.TRASHED)
+    if asset_ids is not None:
+        qs = qs.filter(pk__in=list(asset_ids))
+    with transaction.atomic():
+        return _purge(qs)
+
+
+def trash_purge_expired(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Delete every asset that has been in the trash longer than the retention period."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TRASH_RETENTION_DAYS)
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = Asset.objects.filter(
+                pk__in=Subquery(
+                    Asset.objects.filter(status=Asset.Status.TRASHED, trashed_at__lt=cutoff).values(
+                        "pk"
+                    )[:batch_size]
+                )
+            )
+            deleted = _purge(batch)
+        total += deleted
+        if deleted < batch_size:
+            return total
+
+
+def files_delete(*, names: Iterable[str]) -> int:
+    """Delete stored files by name; returns how many were there. Missing ones are fine."""
+    from django.core.files.storage import default_storage
+
+    deleted = 0
+    for name in names:
+        try:
+            if default_storage.exists(name):
+                default_storage.delete(name)
+                deleted += 1
+        except OSError:
+            logger.warning("could not delete %s", name, exc_info=True)
+    return deleted
+
+
+# --------------------------------------------------------------------------- renditions
+
+
+def rendition_get_or_create(*, asset_id: int, spec: str) -> Rendition | None:
+    """Return the ``spec`` rendition of an image asset, making it once if it is missing.
+
+    Returns ``None`` for assets that are not images or whose file can't be decoded. Safe
+    to run twice at once: the (asset, spec) constraint lets only one row win, and the
+    loser's file is removed again.
+    """
+    if spec not in RENDITION_SPECS:
+        raise ValueError(f"unknown rendition spec {spec!r}")
+    existing = Rendition.objects.filter(asset_id=asset_id, spec=spec).first()
+    if existing:
+        return existing
+    asset = Asset.objects.filter(pk=asset_id, kind=Asset.Kind.IMAGE).first()
+    if asset is None:
+        return None
+    try:
+        with asset.file.open("rb") as fh:
+            data, width, height = make_rendition(fh, spec=spec, focal_point=asset.focal_point)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        logger.warning("no %s rendition for asset %s", spec, asset.public_id, exc_info=True)
+        return None
+    candidate = Rendition(asset=asset, spec=spec, width=width, height=height, file_size=len(data))
+    candidate.file.save(f"{spec}.webp", ContentFile(data), save=False)
+    try:
+        with transaction.atomic():
+            rendition, created = Rendition.objects.get_or_create(
+                asset=asset,
+                spec=spec,
+                defaults={
+                    "file": candidate.file.name,
+                    "width": width,
+                    "height": height,
+                    "file_size": len(data),
+                },
+            )
+    except Exception:
+        candidate.file.storage.delete(candidate.file.name)
+        raise
+    if not created:
+        candidate.file.storage.delete(candidate.file.name)
+    return rendition
+
+
+# --------------------------------------------------------------------------- usage
+
+
+def usage_record(
+    *,
+    asset_ids: Iterable[int],
+    kind: str,
+    share_id: int | None = None,
+    context: str = "",
+) -> int:
+    """Record one usage event per asset and bump their "most used" counters."""
+    ids = list(asset_ids)
+    if kind not in UsageEvent.Kind.values:
+        raise ValueError(f"unknown usage kind {kind!r}")
+    if not ids:
+        return 0
+    with transaction.atomic():
+        UsageEvent.objects.bulk_create(
+            [
+                UsageEvent(asset_id=a, kind=kind, share_id=share_id, context=context[:120])
+                for a in ids
+            ],
+            batch_size=1000,
+        )
+        Asset.objects.filter(pk__in=ids).update(usage_count=F("usage_count") + 1)
+    return len(ids)
+
+
+def asset_export_record(*, asset_id: int, target: str) -> None:
+    """Note that an asset was exported somewhere (a platform, a batch, a ZIP)."""
+    usage_record(asset_ids=[asset_id], kind=UsageEvent.Kind.EXPORT, context=target)
+
+
+# --------------------------------------------------------------------------- share links
+
+
+def share_create(
+    *,
+    owner,
+    collection: Collection | None = None,
+    asset: Asset | None = None,
+    title: str = "",
+    expires_at: datetime | None = None,
+    password: str = "",
+    allow_download: bool = False,
+    show_details: bool = False,
+) -> ShareLink:
+    """Create a public link to one of the owner's collections or assets."""
+    if (collection is None) == (asset is None):
+        raise ValidationError("Share either a collection or one asset.")
+    target = collection or asset
+    if target.owner_id != owner.pk:
+        raise ValidationError("You can only share your own things.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "Choose a time in the future."})
+    share = ShareLink(
+        owner=owner,
+        collection=collection,
+        asset=asset,
+        token=secrets.token_urlsafe(24),
+        title=title.strip()[:120],
+        expires_at=expires_at,
+        password=make_password(password) if password else "",
+        allow_download=allow_download,
+        show_details=show_details,
+    )
+    share.full_clean()
+    share.save()
+    return share
+
+
+def share_revoke(*, share: ShareLink) -> ShareLink:
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.save(update_fields=["revoked_at"])
+    return share
+
+
+def share_password_ok(*, share: ShareLink, password: str) -> bool:
+    return bool(share.password) and check_password(password, share.password)
+
+
+def share_record_view(*, share: ShareLink, asset_id: int | None = None) -> None:
+    """Count a view of the board (and of one asset on it, when given)."""
+    ShareLink.objects.filter(pk=share.pk).update(view_count=F("view_count") + 1)
+    if asset_id is not None:
+        usage_record(asset_ids=[asset_id], kind=UsageEvent.Kind.SHARE_VIEW, share_id=share.pk)
+
+
+def share_record_download(*, share: ShareLink, asset_id: int) -> None:
+    ShareLink.objects.filter(pk=share.pk).update(download_count=F("download_count") + 1)
+    usage_record(asset_ids=[asset_id], kind=UsageEvent.Kind.SHARE_DOWNLOAD, share_id=share.pk)
+
+
+# --------------------------------------------------------------------------- temporary links
+
+TEMP_LINK_SALT = "assets.temporary-link"
+TEMP_LINK_MAX_SECONDS = 7 * 24 * 3600
+
+
+def temp_link_create(*, asset: Asset, seconds: int) -> str:
+    """A URL to the asset's file that stops working after ``seconds``.
+
+    On S3-compatible storage it is a presigned URL straight to the bucket; otherwise a
+    signed path under ``/s/`` that the app verifies and serves.
+    """
+    seconds = max(60, min(int(seconds), TEMP_LINK_MAX_SECONDS))
+    storage = asset.file.storage
+    if getattr(storage, "bucket_name", None):
+        return storage.url(asset.file.name, expire=seconds)
+    expires = int(timezone.now().timestamp()) + seconds
+    value = signing.TimestampSigner(salt=TEMP_LINK_SALT).sign_object(
+        {"a": asset.public_id.hex, "e": expires}
+    )
+    return reverse("share:temporary", args=[value])
+
+
+def temp_link_resolve(*, value: str) -> Asset | None:
+    """The live asset a temporary link points to, or ``None`` if it is forged or expired."""
+    try:
+        payload = signing.TimestampSigner(salt=TEMP_LINK_SALT).unsign_object(
+            value, max_age=TEMP_LINK_MAX_SECONDS
+        )
+        public_id = uuid.UUID(payload["a"])
+        expires = int(payload["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if expires < timezone.now().timestamp():
+        return None
+    return Asset.objects.filter(public_id=public_id, status=Asset.Status.READY).first()

@@ -242,6 +242,8 @@ UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", 50_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SIGNED_URL_MAX_AGE = envint("SIGNED_URL_MAX_AGE", 600)
+# Days an asset stays restorable in the trash before the purge task deletes its files.
+TRASH_RETENTION_DAYS = envint("TRASH_RETENTION_DAYS", 30)
 
 # --------------------------------------------------------------------------- email
 
@@ -295,6 +297,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "studio.tasks.jobs_sweep", "schedule": timedelta(minutes=1)},
+    # Deletes assets (and their files) that have been in the trash past the retention.
+    "purge-trash": {"task": "assets.tasks.trash_purge_task", "schedule": timedelta(hours=1)},
     # Hourly, so a subscription renews within the hour its period ends; idempotent.
     "grant-monthly-credits": {
         "task": "billing.tasks.grant_monthly_credits",

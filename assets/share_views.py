@@ -1,0 +1,110 @@
+"""Public pages under /s/: share boards and temporary file links. No login; nothing is
+shown that the owner did not share, and a dead link shows nothing at all."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from . import services
+from .forms import SharePasswordForm
+from .models import Asset, ShareLink, UsageEvent
+from .selectors import share_asset_get, share_assets, share_get_public
+from .views import download_name, serve_rendition
+
+BOARD_LIMIT = 500
+
+
+def _session_key(share: ShareLink) -> str:
+    return f"share-unlocked-{share.pk}"
+
+
+def _unlocked(request, share: ShareLink) -> bool:
+    return (
+        not share.has_password or request.session.get(_session_key(share)) == share.password[-16:]
+    )
+
+
+def _private_headers(response):
+    # Boards are for the people holding the link: keep them out of shared caches and indexes.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def board(request, token):
+    share = share_get_public(token=token)
+    if share.has_password and not _unlocked(request, share):
+        form = SharePasswordForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if services.share_password_ok(share=share, password=form.cleaned_data["password"]):
+                # The session remembers a fragment of the hash: changing or clearing the
+                # password locks every earlier visitor out again.
+                request.session[_session_key(share)] = share.password[-16:]
+                return redirect(share.get_absolute_url())
+            form.add_error("password", "That password is not right.")
+        status = 403 if request.method == "POST" else 200
+        return _private_headers(
+            render(request, "share/password.html", {"share": share, "form": form}, status=status)
+        )
+    if request.method not in ("GET", "HEAD"):
+        return redirect(share.get_absolute_url())
+    assets = list(share_assets(share=share)[:BOARD_LIMIT])
+    services.share_record_view(share=share, asset_id=share.asset_id)
+    return _private_headers(render(request, "share/board.html", {"share": share, "assets": assets}))
+
+
+def _share_and_asset(request, token, asset_id) -> tuple[ShareLink, Asset]:
+    share = share_get_public(token=token)
+    if not _unlocked(request, share):
+        raise Http404("Locked")
+    return share, share_asset_get(share=share, public_id=asset_id)
+
+
+@require_GET
+def item(request, token, asset_id):
+    share, asset = _share_and_asset(request, token, asset_id)
+    services.share_record_view(share=share, asset_id=asset.pk)
+    return _private_headers(render(request, "share/item.html", {"share": share, "asset": asset}))
+
+
+@require_GET
+def rendition(request, token, asset_id, spec):
+    _, asset = _share_and_asset(request, token, asset_id)
+    return serve_rendition(request, asset, spec)
+
+
+@require_GET
+def download(request, token, asset_id):
+    share, asset = _share_and_asset(request, token, asset_id)
+    if not share.allow_download:
+        raise Http404("Downloads are off for this board.")
+    services.share_record_download(share=share, asset_id=asset.pk)
+    return _file_response(asset, as_attachment=True)
+
+
+def _file_response(asset: Asset, *, as_attachment: bool):
+    storage = asset.file.storage
+    if getattr(storage, "bucket_name", None):
+        return HttpResponseRedirect(storage.url(asset.file.name))
+    response = FileResponse(
+        asset.file.open("rb"),
+        as_attachment=as_attachment,
+        filename=download_name(asset),
+        content_type=asset.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def temporary(request, value):
+    """A signed, expiring link to one file (made by the owner on the detail panel)."""
+    asset = services.temp_link_resolve(value=value)
+    if asset is None:
+        raise Http404("This link has expired.")
+    services.usage_record(asset_ids=[asset.pk], kind=UsageEvent.Kind.DOWNLOAD, context="link")
+    return _file_response(asset, as_attachment=request.GET.get("download") == "1")

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.storage import default_storage
+
+from imagestudio.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _share_urls(settings):
+    settings.ROOT_URLCONF = "tests.assets.urls"
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process, as a worker would after the commit."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = previous
+
+
+def stored_files() -> set[str]:
+    """Every file name in the default storage."""
+    found: set[str] = set()
+    stack = [""]
+    while stack:
+        d = stack.pop()
+        dirs, files = default_storage.listdir(d)
+        found |= {f"{d}/{f}" if d else f for f in files}
+        stack += [f"{d}/{s}" if d else s for s in dirs]
+    return found
