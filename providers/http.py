@@ -40,7 +40,6 @@ from .base import (
     CancelCheck,
     Canceled,
     Capability,
-    ContentFiltered,
     InsufficientProviderBalance,
     InvalidInput,
     ModelSpec,
@@ -1032,7 +1031,6 @@ class RemoteProvider:
 __all__ = [
     "USER_AGENT",
     "Clock",
-    "ContentFiltered",
     "InputLimits",
     "ProviderHTTP",
     "RemoteProvider",
