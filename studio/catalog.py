@@ -38,6 +38,8 @@ class Operation:
     # context that page needs.
     template: str = ""
     page_context: Callable[[Any], dict[str, Any]] | None = None
+    # Plan limits this job touches, as billing.preflight keyword arguments.
+    limits: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda params: {})
 
     def build_params(self, cleaned: dict[str, Any], inputs: list | None = None) -> dict[str, Any]:
         """JSON-safe provider params from cleaned form data (empty values dropped)."""

@@ -51,7 +51,36 @@ class JobRetryLater(Exception):
 def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
     """What a job with these params costs: the same figure the pipeline holds and captures."""
     return pricing.estimate(
-        operation=operation.key, provider=operation.provider, quantity=operation.quantity(params)
+        operation=operation.key,
+        provider=params.get("provider") or operation.provider,
+        model=params.get("model", ""),
+        tier=params.get("tier", ""),
+        quantity=operation.quantity(params),
+        seconds=float(params.get("seconds") or 0),
+    )
+
+
+def _preflight_kwargs(*, user, operation: Operation, params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "module": operation.module,
+        "provider": params.get("provider") or operation.provider,
+        "model": params.get("model", ""),
+        "active_jobs": Job.objects.filter(owner=user, status__in=Job.ACTIVE_STATUSES).count(),
+        **operation.limits(params),
+    }
+
+
+def job_check(*, user, operation: Operation, params: dict[str, Any]) -> billing.QuoteCheck:
+    """The live estimate for the cost button: the price and whether pre-flight allows it.
+
+    The same quote and the same pre-flight checks that ``job_create`` applies.
+    """
+    try:
+        quote = job_quote(operation=operation, params=params)
+    except billing.BillingError as exc:
+        return billing.quote_denied(error=exc)
+    return billing.quote_check(
+        user=user, quote=quote, **_preflight_kwargs(user=user, operation=operation, params=params)
     )
 
 
@@ -80,11 +109,19 @@ def job_create(
             module=operation.module,
             operation=operation.key,
             params=params,
-            provider=operation.provider,
+            provider=params.get("provider") or operation.provider,
+            model=params.get("model", ""),
             queue=queue,
             credits_estimated=quote.credits,
             message="Waiting for a worker…",
             retry_of=retry_of,
+        )
+        # Pre-flight inside the transaction that places the hold: the account row is locked,
+        # so what it checks is what the hold spends.
+        billing.preflight(
+            user=user,
+            quote=quote,
+            **_preflight_kwargs(user=user, operation=operation, params=params),
         )
         job.full_clean()
         job.save()

@@ -10,7 +10,7 @@ from billing.services import BillingError
 
 from . import catalog
 from .selectors import job_get_for_owner, job_list
-from .services import job_cancel, job_create, job_quote, job_retry
+from .services import job_cancel, job_check, job_create, job_retry
 
 
 def _is_fragment(request) -> bool:
@@ -55,7 +55,8 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
     invalid or credits are short, with the form fragment retargeted onto itself.
     """
     form = op.form_class(request.POST if request.method == "POST" else None, asset=asset)
-    if request.method == "POST" and form.is_valid():
+    estimating = request.GET.get("estimate") == "1"
+    if request.method == "POST" and not estimating and form.is_valid():
         try:
             job = job_create(
                 user=request.user, operation=op, cleaned=form.cleaned_data, inputs=[asset]
@@ -69,8 +70,18 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
                 return response
             return redirect(job)
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else dict(form.initial)
-    quote = job_quote(operation=op, params=op.build_params(cleaned, [asset]))
-    context = {"asset": asset, "op": op, "form": form, "quote": quote, **(extra or {})}
+    check = job_check(user=request.user, operation=op, params=op.build_params(cleaned, [asset]))
+    context = {
+        "asset": asset,
+        "op": op,
+        "form": form,
+        "check": check,
+        "verb": op.verb,
+        **(extra or {}),
+    }
+    if estimating:
+        # Live estimate: only the cost button, re-rendered from the same quote and checks.
+        return render(request, "components/cost_button.html", context)
     if not _is_fragment(request):
         return render(request, template, context)
     response = render(request, f"{template}#op-form", context)

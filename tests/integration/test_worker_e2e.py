@@ -82,7 +82,7 @@ def test_upload_resize_runs_on_a_real_worker(real_worker, alice_client, alice):
     assert open_bytes(read_field(output.thumbnail)).format == "WEBP"
 
     card = alice_client.get(job.get_absolute_url(), HTTP_HX_REQUEST="true").content.decode()
-    assert 'data-status="succeeded"' in card and output.thumbnail_url() in card
+    assert 'data-status="succeeded"' in card and output.get_absolute_url() in card
 
 
 def test_a_second_delivery_of_the_same_job_does_no_work(real_worker, alice, alice_asset):

@@ -71,7 +71,7 @@ def test_job_card_stops_polling_when_done(alice_client, alice, alice_asset):
     html = alice_client.get(job.get_absolute_url(), **HTMX).content.decode()
     assert "hx-trigger" not in html
     assert 'data-status="succeeded"' in html
-    assert job.outputs.get().thumbnail_url() in html
+    assert job.outputs.get().get_absolute_url() in html
 
 
 def test_failed_job_card_shows_message_and_retry(alice_client, alice):

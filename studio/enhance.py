@@ -1,0 +1,144 @@
+"""Prompt enhancement: a deterministic local composer, and an optional LLM rewrite.
+
+The local enhancer builds one clear prompt from the subject, the style preset, the brand
+persona and the template's intent, plus composition, lighting and quality cues. With a
+text-capable provider configured, an LLM rewrites that draft; if it fails, the local
+result stands. The user always sees the text before generating.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from providers.base import Capability, ProviderError, ProviderRequest
+
+from .styles import CreateTemplate, StylePreset
+
+logger = logging.getLogger(__name__)
+
+_COMPOSITION = {
+    "portrait": "vertical composition, subject centred in the frame",
+    "landscape": "wide composition with room around the subject",
+    "square": "balanced centred composition",
+}
+
+
+@dataclass
+class Enhanced:
+    prompt: str
+    negative: str
+    method: str  # "local" or the provider/model that rewrote it
+
+
+def _dedupe(parts: list[str]) -> list[str]:
+    seen, out = set(), []
+    for part in parts:
+        for piece in (p.strip() for p in part.split(",")):
+            key = piece.lower()
+            if piece and key not in seen:
+                seen.add(key)
+                out.append(piece)
+    return out
+
+
+def compose_negative(*, negative: str = "", style: StylePreset | None = None, persona=None) -> str:
+    """The negative prompt: the user's words, then the style's, then the persona's avoid list."""
+    parts = [negative]
+    if style is not None:
+        parts.append(style.negative)
+    if persona is not None and persona.avoid:
+        parts.append(persona.avoid)
+    return ", ".join(_dedupe(parts))
+
+
+def compose_prompt(
+    *,
+    prompt: str,
+    style: StylePreset | None = None,
+    persona=None,
+    template: CreateTemplate | None = None,
+) -> str:
+    """The final prompt sent to providers: subject first, then style, persona, intent."""
+    parts = [prompt.strip().rstrip(".")]
+    if style is not None:
+        parts.append(style.prompt)
+    if persona is not None:
+        if persona.visual_style:
+            parts.append(persona.visual_style)
+        if persona.colours:
+            parts.append("brand colour palette " + " ".join(persona.colours))
+    if template is not None:
+        parts.append(
+            f"designed for {template.format.label} ({template.use_case.rstrip('.').lower()})"
+        )
+    return ", ".join(_dedupe(parts))
+
+
+def enhance_local(
+    *, prompt: str, negative: str = "", style=None, persona=None, template=None
+) -> Enhanced:
+    """A fuller prompt: the composed prompt plus composition, lighting and quality cues."""
+    base = compose_prompt(prompt=prompt, style=style, persona=persona, template=template)
+    cues = []
+    if template is not None:
+        w, h = template.width, template.height
+        shape = "square" if abs(w - h) < 0.1 * max(w, h) else ("portrait" if h > w else "landscape")
+        cues.append(_COMPOSITION[shape])
+        if template.format.safe.top >= 0.2 or template.format.safe.bottom >= 0.2:
+            cues.append("keep the main subject away from the top and bottom edges")
+    if persona is not None and persona.voice:
+        cues.append(f"mood: {persona.voice}")
+    if not style or style.category != "Photo":
+        cues.append("cohesive colour harmony")
+    else:
+        cues.append("flattering natural lighting")
+    cues.append("high detail, sharp focus, professional quality")
+    text = ", ".join(_dedupe([base, *cues]))
+    return Enhanced(
+        prompt=text,
+        negative=compose_negative(negative=negative, style=style, persona=persona),
+        method="local",
+    )
+
+
+INSTRUCTION = (
+    "Rewrite this draft into one vivid image-generation prompt of at most 90 words. Keep "
+    "the subject and every constraint; add concrete detail about composition, lighting and "
+    "materials. Answer with the prompt only.\n\nDraft: "
+)
+
+
+def enhance(
+    *, registry, prompt: str, negative: str = "", style=None, persona=None, template=None
+) -> Enhanced:
+    """The local enhancement, rewritten by an LLM when one is configured."""
+    local = enhance_local(
+        prompt=prompt, negative=negative, style=style, persona=persona, template=template
+    )
+    try:
+        route = registry.choose(Capability.PROMPT_ENHANCE)
+    except ProviderError:
+        return local
+    if route.provider.name == "local":
+        return local
+    try:
+        result = registry.execute(
+            route,
+            ProviderRequest(
+                capability=Capability.PROMPT_ENHANCE, prompt=INSTRUCTION + local.prompt
+            ),
+        )
+    except ProviderError as exc:
+        logger.info(
+            "prompt rewrite by %s failed (%s); using the local enhancement",
+            route.provider.name,
+            exc.code,
+        )
+        return local
+    text = str(result.meta.get("text", "")).strip().strip('"')
+    if not text:
+        return local
+    return Enhanced(
+        prompt=text, negative=local.negative, method=f"{route.provider.name}/{route.model.id}"
+    )
