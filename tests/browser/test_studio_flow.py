@@ -73,13 +73,26 @@ def test_sign_up_drop_an_image_and_resize_it_without_a_reload(page, studio, tmp_
     expect(card).to_have_attribute("data-status", "succeeded")
     expect(card.locator(".progress")).to_have_count(0)
     assert card.get_attribute("hx-trigger") is None, "a finished card must stop polling"
-    result = card.locator(".job-results img")
+    result = card.locator(".job-results .asset-card").first
     result.scroll_into_view_if_needed()
-    expect(result).to_be_visible()
+    thumb = result.locator("img")
+    expect(thumb).to_be_visible()
     page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=result.element_handle()
+        "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
     )
-    assert result.evaluate("img => img.naturalWidth") == 300
+    # The card shows a grid tile; the output itself is loaded from its file URL, in this page
+    # and session, to check it has the requested size.
+    output_id = result.get_attribute("data-asset")
+    natural = page.evaluate(
+        """(src) => new Promise((resolve, reject) => {
+          const img = new Image();
+          img.onload = () => resolve([img.naturalWidth, img.naturalHeight]);
+          img.onerror = () => reject(new Error("could not load " + src));
+          img.src = src;
+        })""",
+        f"/library/{output_id}/file/",
+    )
+    assert natural == [300, 150]
 
     assert page.url == asset_url
     assert page.evaluate("window.__sameDocument") is True
@@ -90,6 +103,7 @@ def test_sign_up_drop_an_image_and_resize_it_without_a_reload(page, studio, tmp_
     job = Job.objects.get(owner__email="maya@example.com")
     assert (job.status, job.progress) == (Job.Status.SUCCEEDED, 100)
     output = job.outputs.get()
+    assert str(output.public_id) == output_id
     assert (output.width, output.height) == (300, 150)
     assert output.parent == Asset.objects.get(title="hills")
     assert len(read_field(output.file)) == output.file_size
