@@ -109,6 +109,8 @@ def test_sign_up_drop_an_image_and_resize_it_without_a_reload(page, studio, tmp_
     assert len(read_field(output.file)) == output.file_size
     assert any((tmp_path / "media").rglob(Path(output.file.name).name))
 
+    for close in page.locator(".toast-close").all():  # the upload's toast would cover the details
+        close.click()
     page.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "asset-page.png"
     page.screenshot(path=str(shot))
