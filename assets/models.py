@@ -157,6 +157,11 @@ class Asset(models.Model):
         return self.original_filename or f"{self.get_kind_display()} {self.public_id.hex[:8]}"
 
     @property
+    def plain_title(self) -> str:
+        """A title that reveals nothing of the recipe (for boards that hide details)."""
+        return self.title or f"{self.get_kind_display()} {self.public_id.hex[:8]}"
+
+    @property
     def alt_text(self) -> str:
         return (self.prompt or self.title or self.original_filename or "Image")[:200]
 
@@ -346,8 +351,9 @@ class ShareLink(models.Model):
     def display_title(self) -> str:
         if self.title:
             return self.title
-        target = self.collection or self.asset
-        return str(target) if target else "Shared board"
+        if self.collection is not None:
+            return self.collection.name
+        return self.asset.plain_title if self.asset is not None else "Shared board"
 
 
 class UsageEvent(models.Model):

@@ -17,7 +17,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -236,7 +236,9 @@ def asset_search_reindex(*, asset_ids: Iterable[int]) -> int:
     document = (
         SearchVector("title", weight="A", config="english")
         + SearchVector("prompt", weight="B", config="english")
-        + SearchVector(Coalesce(tag_names, Value("")), weight="C", config="english")
+        + SearchVector(
+            Coalesce(tag_names, Value(""), output_field=TextField()), weight="C", config="english"
+        )
         + SearchVector("model", "provider", weight="D", config="english")
     )
     return Asset.objects.filter(pk__in=ids).update(search_vector=document)
@@ -410,11 +412,13 @@ def collection_delete(*, collection: Collection) -> None:
 
 def collection_add_assets(*, collection: Collection, asset_ids: Iterable[int]) -> int:
     """Add the collection owner's assets to it; returns how many were not in it yet."""
-    ids = list(
-        Asset.objects.filter(owner_id=collection.owner_id, pk__in=list(asset_ids)).values_list(
+    wanted = list(dict.fromkeys(asset_ids))
+    valid = set(
+        Asset.objects.filter(owner_id=collection.owner_id, pk__in=wanted).values_list(
             "pk", flat=True
         )
     )
+    ids = [a for a in wanted if a in valid]  # keep the caller's order: the first is the cover
     with transaction.atomic():
         existing = set(
             CollectionItem.objects.filter(collection=collection, asset_id__in=ids).values_list(

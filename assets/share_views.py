@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from . import services
@@ -82,17 +83,24 @@ def download(request, token, asset_id):
     if not share.allow_download:
         raise Http404("Downloads are off for this board.")
     services.share_record_download(share=share, asset_id=asset.pk)
-    return _file_response(asset, as_attachment=True)
+    # The file name must not reveal a prompt the board hides.
+    name = download_name(asset) if share.show_details else _plain_name(asset)
+    return _file_response(asset, as_attachment=True, filename=name)
 
 
-def _file_response(asset: Asset, *, as_attachment: bool):
+def _plain_name(asset: Asset) -> str:
+    ext = asset.file.name.rsplit(".", 1)[-1]
+    return f"{slugify(asset.plain_title)[:80] or asset.public_id.hex[:8]}.{ext}"
+
+
+def _file_response(asset: Asset, *, as_attachment: bool, filename: str = ""):
     storage = asset.file.storage
     if getattr(storage, "bucket_name", None):
         return HttpResponseRedirect(storage.url(asset.file.name))
     response = FileResponse(
         asset.file.open("rb"),
         as_attachment=as_attachment,
-        filename=download_name(asset),
+        filename=filename or _plain_name(asset),
         content_type=asset.content_type,
     )
     response["Cache-Control"] = "private, no-store"

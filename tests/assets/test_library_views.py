@@ -1,0 +1,192 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from assets.models import Asset, AssetTag, Collection, CollectionItem, Tag
+from assets.selectors import LibraryFilters, library_page, library_queryset
+from tests.assets.factories import CollectionFactory, text_asset
+from tests.conftest import HTMX
+from tests.factories import AssetFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _bulk_assets(owner, n, *, start=None):
+    """``n`` rows straight into the table (no files needed to list them), oldest first."""
+    start = start or timezone.now() - timedelta(days=1)
+    Asset.objects.bulk_create(
+        [
+            Asset(
+                owner=owner,
+                title=f"Item {i}",
+                file=f"assets/x/{i}.png",
+                content_type="image/png",
+                checksum="0" * 64,
+                file_size=1000 + i,
+                cost_credits=i % 7,
+                usage_count=i % 5,
+                created_at=start + timedelta(seconds=i),
+            )
+            for i in range(n)
+        ]
+    )
+    return list(Asset.objects.filter(owner=owner).order_by("-created_at", "-id"))
+
+
+def _walk(owner, sort, **filters):
+    """Every page of the library in ``sort`` order, following the next cursors."""
+    qs = library_queryset(owner=owner, filters=LibraryFilters(sort=sort, **filters))
+    seen, after = [], ""
+    while True:
+        page = library_page(qs, sort=sort, after=after, size=7)
+        seen += page.items
+        if not page.next_cursor:
+            return seen
+        after = page.next_cursor
+
+
+@pytest.mark.parametrize(
+    ("sort", "key"),
+    [
+        ("newest", lambda a: (-a.created_at.timestamp(), -a.pk)),
+        ("oldest", lambda a: (a.created_at.timestamp(), a.pk)),
+        ("size", lambda a: (-a.file_size, -a.pk)),
+        ("cost", lambda a: (-a.cost_credits, -a.pk)),
+        ("used", lambda a: (-a.usage_count, -a.pk)),
+    ],
+)
+def test_keyset_pages_cover_every_item_once_in_order(alice, sort, key):
+    everything = _bulk_assets(alice, 30)
+    walked = _walk(alice, sort)
+    assert walked == sorted(everything, key=key)
+
+
+def test_previous_cursor_returns_the_page_before(alice):
+    _bulk_assets(alice, 20)
+    qs = library_queryset(owner=alice, filters=LibraryFilters())
+    first = library_page(qs, size=6)
+    second = library_page(qs, after=first.next_cursor, size=6)
+    back = library_page(qs, before=second.prev_cursor, size=6)
+    assert back.items == first.items
+    assert first.prev_cursor is None and second.prev_cursor
+
+
+def test_a_bad_cursor_falls_back_to_the_first_page(alice):
+    _bulk_assets(alice, 5)
+    qs = library_queryset(owner=alice, filters=LibraryFilters())
+    assert len(library_page(qs, after="not-a-cursor!").items) == 5
+
+
+def _grid_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, **HTMX)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("view", ["grid", "list"])
+def test_grid_query_count_is_constant(alice_client, alice, bob, view):
+    items = _bulk_assets(alice, 120)
+    _bulk_assets(bob, 10)
+    first = _grid_queries(alice_client, f"/library/?view={view}")
+    # Go deep: the third page, by following the pager.
+    qs = library_queryset(owner=alice, filters=LibraryFilters())
+    page = library_page(qs)
+    page = library_page(qs, after=page.next_cursor)
+    deep = _grid_queries(alice_client, f"/library/?view={view}&after={page.next_cursor}")
+    # Many tags and collections on every item must not add queries either.
+    tags = [Tag.objects.create(owner=alice, name=f"t{i}") for i in range(6)]
+    AssetTag.objects.bulk_create([AssetTag(asset=a, tag=t) for a in items for t in tags])
+    collections = [Collection.objects.create(owner=alice, name=f"c{i}") for i in range(6)]
+    CollectionItem.objects.bulk_create(
+        [CollectionItem(collection=c, asset=a) for a in items for c in collections]
+    )
+    tagged = _grid_queries(alice_client, f"/library/?view={view}&after={page.next_cursor}")
+    assert first == deep == tagged
+    assert first <= 6
+    # Filtering by collection adds its (owner-scoped) lookup, and nothing per row or page.
+    filtered_url = f"/library/?view={view}&tag=t1&collection={collections[0].public_id}"
+    qs = library_queryset(
+        owner=alice, filters=LibraryFilters(tag="t1", collection=collections[0])
+    )
+    next_cursor = library_page(qs).next_cursor
+    filtered = _grid_queries(alice_client, filtered_url)
+    filtered_deep = _grid_queries(alice_client, f"{filtered_url}&after={next_cursor}")
+    assert filtered == filtered_deep == first + 1
+
+
+def test_full_page_and_htmx_fragment(alice_client, alice):
+    AssetFactory(owner=alice, title="Sunrise")
+    full = alice_client.get("/library/")
+    fragment = alice_client.get("/library/", **HTMX)
+    assert "<html" in full.content.decode() and 'id="library-filters"' in full.content.decode()
+    body = fragment.content.decode()
+    assert "<html" not in body and body.lstrip().startswith('<section id="library-grid"')
+    assert "Sunrise" in body
+    assert "HX-Request" in fragment["Vary"]
+
+
+def test_history_restore_gets_the_full_page(alice_client):
+    response = alice_client.get(
+        "/library/", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
+    assert "<html" in response.content.decode()
+
+
+def test_the_grid_never_links_an_original(alice_client, alice):
+    asset = AssetFactory(owner=alice)
+    html = alice_client.get("/library/").content.decode()
+    assert asset.rendition_url("grid") in html
+    assert asset.file_url() not in html
+    list_html = alice_client.get("/library/?view=list").content.decode()
+    assert asset.file_url() not in list_html
+
+
+def test_filter_state_lives_in_the_url_and_the_pager(alice_client, alice):
+    _bulk_assets(alice, 60)
+    html = alice_client.get("/library/?kind=image&sort=oldest").content.decode()
+    assert 'value="oldest" selected' in html
+    assert "kind=image&amp;sort=oldest&amp;after=" in html
+
+
+def test_invalid_filters_are_ignored_not_errors(alice_client, alice):
+    AssetFactory(owner=alice)
+    response = alice_client.get("/library/?kind=banana&date_from=yesterday&sort=nope")
+    assert response.status_code == 200
+
+
+def test_unknown_collection_in_the_url_is_404(alice_client, bob):
+    other = CollectionFactory(owner=bob)
+    assert alice_client.get(f"/library/?collection={other.public_id}").status_code == 404
+    assert alice_client.get("/library/?collection=nonsense").status_code == 404
+
+
+def test_text_assets_share_the_archive(alice_client, alice):
+    report = text_asset(alice, title="Quarterly report")
+    html = alice_client.get("/library/").content.decode()
+    assert "Quarterly report" in html and "Text" in html
+    detail = alice_client.get(report.get_absolute_url()).content.decode()
+    assert "a,b" in detail  # a text preview
+    thumb = alice_client.get(report.rendition_url("grid"))
+    assert thumb["Content-Type"] == "image/svg+xml"
+
+
+@pytest.mark.parametrize("url", ["/library/", "/library/trash/", "/library/collections/", "/library/shares/"])
+def test_anonymous_is_sent_to_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_trash_page_lists_only_my_trashed(alice_client, alice, bob):
+    mine = AssetFactory(owner=alice, status="trashed", trashed_at=timezone.now(), title="Gone")
+    AssetFactory(owner=bob, status="trashed", trashed_at=timezone.now(), title="Bob gone")
+    live = AssetFactory(owner=alice, title="Still here")
+    html = alice_client.get("/library/trash/").content.decode()
+    assert mine.get_absolute_url() in html
+    assert "Bob gone" not in html and live.get_absolute_url() not in html
+    fragment = alice_client.get("/library/trash/", **HTMX).content.decode()
+    assert "<html" not in fragment and "Gone" in fragment
