@@ -38,6 +38,8 @@ class Operation:
     # context that page needs.
     template: str = ""
     page_context: Callable[[Any], dict[str, Any]] | None = None
+    model: str = ""  # a fixed model of the provider, when the operation has one
+    uses_mask: bool = False  # the second input asset is a mask (white = change)
     # Plan limits this job touches, as billing.preflight keyword arguments.
     limits: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda params: {})
 
@@ -131,6 +133,91 @@ OPERATIONS: dict[str, Operation] = {
         ),
     )
 }
+
+
+def _local_op(
+    key: str, model: str, *, label: str, verb: str, progress: str, description: str
+) -> Operation:
+    """An operation served by one local-engine model, its form built from the model's params."""
+    from providers.local import LocalEngine
+
+    from .spec_forms import spec_form_class
+
+    spec = LocalEngine().model(model)
+    module = key.split(".", 1)[0]
+    return Operation(
+        key=key,
+        module=module,
+        label=label,
+        verb=verb,
+        progress_message=progress,
+        capability=next(iter(sorted(spec.capabilities))),
+        form_class=spec_form_class(spec),
+        description=description,
+        model=model,
+        uses_mask=spec.requires_mask,
+    )
+
+
+for _op in (
+    _local_op(
+        "edit.remove_background",
+        "remove-background",
+        label="Remove background",
+        verb="Remove background",
+        progress="Cutting out the subject…",
+        description="Offline cut-out with a soft, refined edge.",
+    ),
+    _local_op(
+        "edit.replace_background",
+        "replace-background",
+        label="Replace background",
+        verb="Replace",
+        progress="Cutting out and relighting…",
+        description="New colour, gradient or image behind the subject, with the subject's light matched.",
+    ),
+    _local_op(
+        "edit.erase",
+        "erase",
+        label="Erase object",
+        verb="Erase",
+        progress="Filling the area…",
+        description="Removes what the mask covers and fills it from the surroundings (no prompt).",
+    ),
+    _local_op(
+        "edit.outpaint",
+        "outpaint",
+        label="Extend canvas",
+        verb="Extend",
+        progress="Extending the canvas…",
+        description="Adds pixels on any side, filled from the picture. Large fills over detailed areas may repeat texture.",
+    ),
+    _local_op(
+        "edit.recolor",
+        "recolor",
+        label="Recolour",
+        verb="Recolour",
+        progress="Recolouring…",
+        description="Moves the masked area to a new colour, keeping its shading.",
+    ),
+    _local_op(
+        "upscale.fast",
+        "upscale-fast",
+        label="Upscale (fast)",
+        verb="Upscale",
+        progress="Upscaling…",
+        description="FSRCNN super-resolution ×2 or ×4, in seconds.",
+    ),
+    _local_op(
+        "upscale.hq",
+        "upscale-hq",
+        label="Upscale ×4 (high quality)",
+        verb="Upscale ×4",
+        progress="Upscaling tile by tile…",
+        description="Real-ESRGAN ×4 on this server's CPU: slow, for small images (up to 512×512).",
+    ),
+):
+    OPERATIONS[_op.key] = _op
 
 
 def get_operation(key: str) -> Operation:

@@ -34,6 +34,8 @@ class Job(models.Model):
     provider = models.CharField(max_length=32, blank=True)
     model = models.CharField(max_length=128, blank=True)
     inputs = models.ManyToManyField("assets.Asset", related_name="input_of_jobs", blank=True)
+    # Asset ids of ``inputs`` in their roles' order (image first, then mask, …).
+    input_order = models.JSONField(default=list, blank=True)
     outputs = models.ManyToManyField("assets.Asset", related_name="output_of_jobs", blank=True)
     result = models.JSONField(
         default=dict, blank=True, help_text="Non-file results, e.g. a palette"
@@ -70,6 +72,11 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} ({self.get_status_display()})"
+
+    def ordered_inputs(self) -> list:
+        """The input assets in the order the operation gave them (image, then mask)."""
+        rank = {pk: i for i, pk in enumerate(self.input_order)}
+        return sorted(self.inputs.all(), key=lambda a: rank.get(a.pk, len(rank) + a.pk))
 
     def get_absolute_url(self) -> str:
         return reverse("studio:job_detail", args=[self.public_id])

@@ -110,11 +110,12 @@ def job_create(
             operation=operation.key,
             params=params,
             provider=params.get("provider") or operation.provider,
-            model=params.get("model", ""),
+            model=params.get("model") or operation.model,
             queue=queue,
             credits_estimated=quote.credits,
             message="Waiting for a worker…",
             retry_of=retry_of,
+            input_order=[a.pk for a in inputs],
         )
         # Pre-flight inside the transaction that places the hold: the account row is locked,
         # so what it checks is what the hold spends.
@@ -141,7 +142,7 @@ def job_create(
 def job_retry(*, job: Job) -> Job:
     """Run a failed or canceled job again as a new job (new quote, new hold)."""
     operation = get_operation(job.operation)
-    inputs = list(job.inputs.filter(status=Asset.Status.READY))
+    inputs = [a for a in job.ordered_inputs() if a.status == Asset.Status.READY]
     return job_create(
         user=job.owner,
         operation=operation,
@@ -248,7 +249,7 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
         return Job.Status.FAILED
     started = time.monotonic()
     try:
-        inputs = list(job.inputs.all())
+        inputs = job.ordered_inputs()
         _job_progress(job.pk, 5, operation.progress_message)
         params = dict(job.params)
         if operation.prepare is not None:
@@ -257,9 +258,13 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
                 inputs=inputs,
                 progress=lambda pct, msg: _job_progress(job.pk, pct, msg),
             )
+        output_format = params.pop("output_format", "png")
         request = ProviderRequest(
             capability=operation.capability,
+            model=job.model or operation.model,
             image=_read_input(inputs[0]) if inputs else None,
+            mask=_read_input(inputs[1]) if operation.uses_mask and len(inputs) > 1 else None,
+            output_format=output_format,
             params=params,
         )
         provider = get_provider(job.provider or operation.provider)

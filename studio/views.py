@@ -48,19 +48,36 @@ def _operation_or_404(key: str) -> catalog.Operation:
         raise Http404("No such operation") from None
 
 
+def _store_mask(user, upload, asset):
+    """Keep an uploaded mask as a library asset linked to the image it masks."""
+    from assets.services import asset_create_from_upload
+
+    # The engine scales a mask of another size onto the image.
+    return asset_create_from_upload(
+        owner=user, uploaded=upload, filename=upload.name, size=upload.size
+    )
+
+
 def _run_operation_form(request, *, asset, op, template: str, extra: dict | None = None):
     """GET: the operation's form. POST: validate, quote, create the job.
 
     An htmx POST answers with the job card (swapped into the job area) or, when the form is
     invalid or credits are short, with the form fragment retargeted onto itself.
     """
-    form = op.form_class(request.POST if request.method == "POST" else None, asset=asset)
+    if request.method == "POST":
+        form = op.form_class(request.POST, request.FILES, asset=asset)
+    else:
+        form = op.form_class(asset=asset)
     estimating = request.GET.get("estimate") == "1"
     if request.method == "POST" and not estimating and form.is_valid():
+        cleaned = dict(form.cleaned_data)
+        inputs = [asset]
         try:
-            job = job_create(
-                user=request.user, operation=op, cleaned=form.cleaned_data, inputs=[asset]
-            )
+            if op.uses_mask:
+                inputs.append(_store_mask(request.user, cleaned.pop("mask"), asset))
+            job = job_create(user=request.user, operation=op, cleaned=cleaned, inputs=inputs)
+        except ValidationError as exc:
+            form.add_error("mask", exc)
         except BillingError as exc:
             form.add_error(None, exc.message)
         else:
