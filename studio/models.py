@@ -73,13 +73,13 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.operation} ({self.get_status_display()})"
 
+    def get_absolute_url(self) -> str:
+        return reverse("studio:job_detail", args=[self.public_id])
+
     def ordered_inputs(self) -> list:
         """The input assets in the order the operation gave them (image, then mask)."""
         rank = {pk: i for i, pk in enumerate(self.input_order)}
         return sorted(self.inputs.all(), key=lambda a: rank.get(a.pk, len(rank) + a.pk))
-
-    def get_absolute_url(self) -> str:
-        return reverse("studio:job_detail", args=[self.public_id])
 
     @property
     def is_active(self) -> bool:
