@@ -109,9 +109,7 @@ def test_grid_query_count_is_constant(alice_client, alice, bob, view):
     assert first <= 6
     # Filtering by collection adds its (owner-scoped) lookup, and nothing per row or page.
     filtered_url = f"/library/?view={view}&tag=t1&collection={collections[0].public_id}"
-    qs = library_queryset(
-        owner=alice, filters=LibraryFilters(tag="t1", collection=collections[0])
-    )
+    qs = library_queryset(owner=alice, filters=LibraryFilters(tag="t1", collection=collections[0]))
     next_cursor = library_page(qs).next_cursor
     filtered = _grid_queries(alice_client, filtered_url)
     filtered_deep = _grid_queries(alice_client, f"{filtered_url}&after={next_cursor}")
@@ -174,7 +172,9 @@ def test_text_assets_share_the_archive(alice_client, alice):
     assert thumb["Content-Type"] == "image/svg+xml"
 
 
-@pytest.mark.parametrize("url", ["/library/", "/library/trash/", "/library/collections/", "/library/shares/"])
+@pytest.mark.parametrize(
+    "url", ["/library/", "/library/trash/", "/library/collections/", "/library/shares/"]
+)
 def test_anonymous_is_sent_to_login(client, url):
     response = client.get(url)
     assert response.status_code == 302

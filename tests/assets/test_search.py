@@ -79,7 +79,11 @@ def test_filters_compose_with_search(alice, library):
     library["fox"].save()
     assert _search(alice, favourites=True) == {library["fox"]}
     assert _search(alice, favourites=True, q="city") == set()
-    assert _search(alice, date_from=yesterday) == {library["fox"], library["city"], library["upload"]}
+    assert _search(alice, date_from=yesterday) == {
+        library["fox"],
+        library["city"],
+        library["upload"],
+    }
     assert _search(alice, date_to=yesterday) == set()
     collection = CollectionFactory(owner=alice)
     collection.assets.add(library["city"], library["upload"])

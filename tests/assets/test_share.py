@@ -117,7 +117,9 @@ def test_expired_and_revoked_links_show_nothing(client, alice, board):
         owner=alice, collection=share.collection, expires_at=timezone.now() + timedelta(hours=1)
     )
     assert client.get(expiring.get_absolute_url()).status_code == 200
-    ShareLink.objects.filter(pk=expiring.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    ShareLink.objects.filter(pk=expiring.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     response = client.get(expiring.get_absolute_url())
     assert response.status_code == 404 and "Shown" not in response.content.decode()
     assert client.get(f"/s/{expiring.token}/a/{board['shown'].public_id}/").status_code == 404
@@ -132,7 +134,9 @@ def test_share_create_refuses_other_users_things_and_past_expiry(alice, bob, boa
     with pytest.raises(ValidationError):
         share_create(owner=alice, asset=board["theirs"])
     with pytest.raises(ValidationError):
-        share_create(owner=alice, asset=board["shown"], expires_at=timezone.now() - timedelta(days=1))
+        share_create(
+            owner=alice, asset=board["shown"], expires_at=timezone.now() - timedelta(days=1)
+        )
 
 
 def test_owner_share_views(alice_client, bob_client, client, alice, board):
@@ -147,9 +151,12 @@ def test_owner_share_views(alice_client, bob_client, client, alice, board):
     listing = alice_client.get("/library/shares/").content.decode()
     assert share.token in listing and "Views" in listing
     assert share.token not in bob_client.get("/library/shares/").content.decode()
-    assert bob_client.post(
-        "/library/shares/new/", {"collection": str(collection.public_id)}
-    ).status_code == 404
+    assert (
+        bob_client.post(
+            "/library/shares/new/", {"collection": str(collection.public_id)}
+        ).status_code
+        == 404
+    )
     assert bob_client.post(f"/library/shares/{share.public_id}/revoke/").status_code == 404
     assert client.post(f"/library/shares/{share.public_id}/revoke/").status_code == 302
     row = alice_client.post(f"/library/shares/{share.public_id}/revoke/", **HTMX)
@@ -160,7 +167,9 @@ def test_owner_share_views(alice_client, bob_client, client, alice, board):
 
 
 def test_share_one_asset_from_the_detail_page(alice_client, alice, alice_asset):
-    alice_client.post("/library/shares/new/", {"asset": str(alice_asset.public_id), "show_details": "on"})
+    alice_client.post(
+        "/library/shares/new/", {"asset": str(alice_asset.public_id), "show_details": "on"}
+    )
     share = ShareLink.objects.get(owner=alice)
     assert share.asset == alice_asset and share.show_details
 
@@ -191,5 +200,7 @@ def test_temporary_link_is_presigned_on_s3(alice_asset):
     storage.url.return_value = "https://bucket.example/presigned"
     with mock.patch.object(type(alice_asset.file), "storage", storage, create=True):
         alice_asset.file.storage = storage
-        assert temp_link_create(asset=alice_asset, seconds=900) == "https://bucket.example/presigned"
+        assert (
+            temp_link_create(asset=alice_asset, seconds=900) == "https://bucket.example/presigned"
+        )
     storage.url.assert_called_once_with(alice_asset.file.name, expire=900)

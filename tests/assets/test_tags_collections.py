@@ -44,9 +44,10 @@ def test_output_gets_automatic_tags_computed_locally(alice):
 
 
 def test_transparent_upload_is_tagged_transparent(alice_client, alice):
+    import io
+
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
-    import io
 
     img = Image.new("RGBA", (80, 80), (0, 0, 0, 0))
     img.paste((10, 200, 10, 255), (20, 20, 60, 60))
@@ -161,9 +162,13 @@ def test_collection_views(alice_client, bob_client, client, alice):
     for url in (collection.get_absolute_url(),):
         assert bob_client.get(url).status_code == 404
         assert client.get(url).status_code == 302
-    assert bob_client.post(collection.get_absolute_url() + "edit/", {"name": "x"}).status_code == 404
+    assert (
+        bob_client.post(collection.get_absolute_url() + "edit/", {"name": "x"}).status_code == 404
+    )
     assert bob_client.post(collection.get_absolute_url() + "delete/").status_code == 404
-    alice_client.post(collection.get_absolute_url() + "edit/", {"name": "Trips 2025", "description": "d"})
+    alice_client.post(
+        collection.get_absolute_url() + "edit/", {"name": "Trips 2025", "description": "d"}
+    )
     collection.refresh_from_db()
     assert collection.name == "Trips 2025"
     alice_client.post(collection.get_absolute_url() + "delete/")
@@ -223,7 +228,9 @@ def test_bulk_actions_apply_to_the_selection_only(alice_client, alice, bob):
         {"action": "add_to_collection", "ids": ids, "collection": str(collection.public_id)},
     )
     assert set(collection.assets.all()) == {a, b}
-    response = alice_client.post("/library/bulk/", {"action": "trash", "ids": ids, "next": "/library/"})
+    response = alice_client.post(
+        "/library/bulk/", {"action": "trash", "ids": ids, "next": "/library/"}
+    )
     assert response.status_code == 302
     assert set(Asset.objects.filter(status="trashed")) == {a, b}
     alice_client.post("/library/bulk/", {"action": "restore", "ids": [str(a.public_id)]})

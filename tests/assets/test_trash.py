@@ -46,7 +46,9 @@ def test_trash_then_restore_returns_everything(alice):
     assert assets_restore(owner=alice, asset_ids=[asset.pk]) == 1
     asset.refresh_from_db()
     assert asset.status == "ready" and asset.trashed_at is None
-    assert set(AssetTag.objects.filter(asset=asset).values_list("tag__name", flat=True)) == {"keep me"}
+    assert set(AssetTag.objects.filter(asset=asset).values_list("tag__name", flat=True)) == {
+        "keep me"
+    }
     assert list(collection.assets.all()) == [asset]
     assert asset.parent == parent and list(asset.children.all()) == [child]
     assert asset.root_id == parent.pk and child.root_id == parent.pk
@@ -78,11 +80,19 @@ def test_emptying_the_trash_deletes_the_files_after_commit(
     assert not Asset.objects.filter(pk=gone.pk).exists()
 
 
-def test_retention_purges_only_expired_trash(alice, bob, settings, eager_tasks, django_capture_on_commit_callbacks):
+def test_retention_purges_only_expired_trash(
+    alice, bob, settings, eager_tasks, django_capture_on_commit_callbacks
+):
     settings.TRASH_RETENTION_DAYS = 30
-    old = AssetFactory(owner=alice, status="trashed", trashed_at=timezone.now() - timedelta(days=31))
-    theirs_old = AssetFactory(owner=bob, status="trashed", trashed_at=timezone.now() - timedelta(days=40))
-    recent = AssetFactory(owner=alice, status="trashed", trashed_at=timezone.now() - timedelta(days=29))
+    old = AssetFactory(
+        owner=alice, status="trashed", trashed_at=timezone.now() - timedelta(days=31)
+    )
+    theirs_old = AssetFactory(
+        owner=bob, status="trashed", trashed_at=timezone.now() - timedelta(days=40)
+    )
+    recent = AssetFactory(
+        owner=alice, status="trashed", trashed_at=timezone.now() - timedelta(days=29)
+    )
     live = AssetFactory(owner=alice)
     old_files = _files_of(old) | _files_of(theirs_old)
     with django_capture_on_commit_callbacks(execute=True):
