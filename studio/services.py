@@ -26,10 +26,10 @@ from providers.base import (
     ProviderError,
     ProviderRequest,
 )
-from providers.registry import get_provider
 
 from .catalog import Operation, get_operation
 from .models import Job
+from .provider_health import app_registry
 from .tasks import job_run_task as _job_run_task
 
 logger = logging.getLogger(__name__)
@@ -267,8 +267,10 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
             output_format=output_format,
             params=params,
         )
-        provider = get_provider(job.provider or operation.provider)
-        result = provider.run(
+        registry = app_registry()
+        provider = registry.get(job.provider or operation.provider)
+        result = registry.execute(
+            provider,
             request,
             progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
             cancel=_CancelProbe(job.pk),

@@ -7,9 +7,9 @@ from typing import Any
 
 from assets.services import asset_update_analysis
 from providers.base import Capability, ProviderError, ProviderRequest
-from providers.registry import get_provider
 
 from .platforms import FORMATS, get_format
+from .provider_health import app_registry
 
 
 def _slug(text: str) -> str:
@@ -43,8 +43,10 @@ def focal_detect(asset) -> dict[str, Any]:
     """Find and store the asset's focal point with the local engine (once per asset)."""
     with asset.file.open("rb") as fh:
         data = fh.read()
-    result = get_provider("local").run(
-        ProviderRequest(capability=Capability.FOCAL_POINT, image=data)
+    result = (
+        app_registry()
+        .get("local")
+        .run(ProviderRequest(capability=Capability.FOCAL_POINT, image=data))
     )
     point = result.meta.get("focal_point") or {"x": 0.5, "y": 0.5}
     focal = {

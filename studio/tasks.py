@@ -34,3 +34,30 @@ def jobs_sweep() -> dict:
     from .services import jobs_sweep as sweep
 
     return sweep()
+
+
+BALANCE_CACHE_KEY = "provider-balances"
+
+
+@shared_task(acks_late=True)
+def providers_refresh_balances() -> dict:
+    """Ask each configured provider that has a balance endpoint, and cache the answers."""
+    import time
+
+    from django.core.cache import cache
+
+    from providers.base import ProviderError
+
+    from .provider_health import app_registry
+
+    balances: dict = {"_at": time.time()}
+    for provider in app_registry().configured():
+        balance = getattr(provider, "balance", None)
+        if not callable(balance):
+            continue
+        try:
+            balances[provider.name] = balance()
+        except ProviderError as exc:
+            balances[provider.name] = f"unavailable: {exc.user_message}"
+    cache.set(BALANCE_CACHE_KEY, balances, 3600)
+    return balances

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import staff_views, views
 
 app_name = "studio"
 urlpatterns = [
@@ -11,6 +11,12 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/retry/", views.job_retry_view, name="job_retry"),
     path("jobs/<uuid:job_id>/download.zip", views.job_download, name="job_download"),
     path("assets/<uuid:asset_id>/run/<str:op_key>/", views.operation, name="operation"),
+    path("staff/providers/", staff_views.provider_status, name="provider_status"),
+    path(
+        "staff/providers/balances/",
+        staff_views.provider_balances_refresh,
+        name="provider_balances_refresh",
+    ),
     path("social/", views.social_start, name="social_start"),
     path("social/<uuid:asset_id>/", views.social, name="social"),
 ]
