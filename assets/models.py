@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 def asset_upload_to(instance: "Asset", filename: str) -> str:
@@ -146,7 +147,17 @@ class Asset(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
+        return self.url_base
+
+    @cached_property
+    def url_base(self) -> str:
+        # One reverse per asset: a grid page shows dozens of cards with several links each,
+        # and every per-asset URL shares this prefix (see assets/urls.py).
         return reverse("assets:detail", args=[self.public_id])
+
+    @property
+    def favourite_url(self) -> str:
+        return f"{self.url_base}favourite/"
 
     @property
     def display_title(self) -> str:
@@ -176,7 +187,7 @@ class Asset(models.Model):
         return reverse("assets:thumbnail", args=[self.public_id])
 
     def rendition_url(self, spec: str = "grid") -> str:
-        return reverse("assets:rendition", args=[self.public_id, spec])
+        return f"{self.url_base}r/{spec}/"
 
     @property
     def is_trashed(self) -> bool:
