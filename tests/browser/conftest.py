@@ -55,13 +55,36 @@ def browser():
 
 
 @pytest.fixture
-def studio(browser, live_server, settings, tmp_path, transactional_db):
+def _eager_celery():
+    """Run Celery tasks in-process, right where they are enqueued, for one test.
+
+    Set on the Celery app itself rather than through CELERY_TASK_ALWAYS_EAGER: a value that
+    anything earlier in the run wrote to ``app.conf`` shadows the Django setting for good.
+    Afterwards the app's own override is put back exactly as it was (or removed), so the
+    Django setting speaks again.
+    """
+    from imagestudio.celery import app
+
+    changes = app.conf.changes
+    had_override, previous = "task_always_eager" in changes, changes.get("task_always_eager")
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        if had_override:
+            changes["task_always_eager"] = previous
+        else:
+            changes.pop("task_always_eager", None)
+
+
+@pytest.fixture
+def studio(_eager_celery, browser, live_server, settings, tmp_path, transactional_db):
     """The live server, configured for browser tests; returns its base URL.
 
     Files go to a temporary folder on disk that the server thread and the test share, and
     jobs run in-process: with no worker in these tests, Celery's eager mode runs the task
     right after the job's row is committed (``apply_async_on_commit``), in the request
-    that created it, so the job card's polling sees it finish.
+    (live server thread) that created it, so the job card's polling sees it finish.
     """
     media = tmp_path / "media"
     media.mkdir()
@@ -73,7 +96,6 @@ def studio(browser, live_server, settings, tmp_path, transactional_db):
             "OPTIONS": {"location": str(media)},
         },
     }
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     return live_server.url
 
 
