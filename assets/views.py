@@ -66,6 +66,7 @@ from .services import asset_create_from_upload
 # Rendition and placeholder responses: the URL of a made rendition never changes content.
 IMMUTABLE = "private, max-age=31536000, immutable"
 TEXT_PREVIEW_BYTES = 20_000
+COUNT_CAP = 10_000
 
 
 def _is_fragment(request) -> bool:
@@ -110,6 +111,7 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
         before=request.GET.get("before", ""),
         with_tags=view_mode == "list",
     )
+    count = qs.order_by()[: COUNT_CAP + 1].count()
     params = request.GET.copy()
     for key in ("after", "before"):
         params.pop(key, None)
@@ -117,7 +119,10 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
         "form": form,
         "filters": filters,
         "page": page,
-        "count": qs.count(),
+        # Counting stops at the cap: an exact count of a huge archive costs a full scan,
+        # and "10,000+ items" tells the user as much.
+        "count": min(count, COUNT_CAP),
+        "count_capped": count > COUNT_CAP,
         "query": params.urlencode(),
         "view_mode": view_mode,
         "trashed": trashed,

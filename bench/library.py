@@ -132,10 +132,11 @@ def seed(owner, others, *, have: int, want: int, rng: random.Random) -> None:
             asset_search_reindex(asset_ids=[a.pk for a in made])
         print(f"  seeded {hi:,} assets", file=sys.stderr, flush=True)
     if connection.vendor == "postgresql":
+        # What autovacuum does on a live database after a load: statistics for the planner
+        # and a visibility map, so counts can be answered from the index alone.
         with connection.cursor() as cursor:
-            cursor.execute(
-                "ANALYZE assets_asset; ANALYZE assets_assettag; ANALYZE assets_collectionitem"
-            )
+            for table in ("assets_asset", "assets_assettag", "assets_collectionitem"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def setup_users():
