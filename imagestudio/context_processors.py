@@ -2,7 +2,7 @@ from django.conf import settings
 
 MODULES = [
     # (key, label, url name or "", one-line purpose)
-    ("create", "Create", "", "Prompt to images with templates, styles and personas"),
+    ("create", "Create", "studio:create", "Prompt to images with templates, styles and personas"),
     ("edit", "Edit", "", "Remove backgrounds, inpaint, outpaint, search & replace"),
     ("upscale", "Upscale", "", "Fast 4× and 4K conservative/creative upscales"),
     ("control", "Control", "", "Generate from a sketch, structure or style"),

@@ -39,6 +39,8 @@ class Operation:
     template: str = ""
     page_context: Callable[[Any], dict[str, Any]] | None = None
     model: str = ""  # a fixed model of the provider, when the operation has one
+    # Replaces the single provider call (e.g. variations in parallel with fallback).
+    runner: Callable[..., Any] | None = None
     uses_mask: bool = False  # the second input asset is a mask (white = change)
     # Plan limits this job touches, as billing.preflight keyword arguments.
     limits: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda params: {})
@@ -217,6 +219,35 @@ for _op in (
         description="Real-ESRGAN ×4 on this server's CPU: slow, for small images (up to 512×512).",
     ),
 ):
+    OPERATIONS[_op.key] = _op
+
+
+def _create_ops() -> list[Operation]:
+    from . import create
+
+    return [
+        Operation(
+            key="create.generate",
+            module="create",
+            label="Generate",
+            verb="Generate",
+            progress_message="Sending the prompt…",
+            capability=Capability.TEXT_TO_IMAGE,
+            form_class=forms.OperationForm,
+            description="Prompt to images with templates, styles and personas.",
+            provider="",
+            runner=create.run_generate,
+            quantity=lambda params: int(params.get("variations") or 1),
+            limits=lambda params: {
+                "variations": int(params.get("variations") or 1),
+                "output_pixels": int(params.get("width") or 0) * int(params.get("height") or 0)
+                or None,
+            },
+        )
+    ]
+
+
+for _op in _create_ops():
     OPERATIONS[_op.key] = _op
 
 

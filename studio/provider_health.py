@@ -71,3 +71,10 @@ def app_registry() -> Registry:
     return build_registry(
         ProvidersConfig.from_env(os.environ), health=CacheHealthStore(), clock=time.time
     )
+
+
+def reset_app_registry() -> None:
+    """Close the registry's HTTP clients and forget it (after the environment changed)."""
+    if app_registry.cache_info().currsize:
+        app_registry().close()
+    app_registry.cache_clear()

@@ -267,14 +267,22 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
             output_format=output_format,
             params=params,
         )
-        registry = app_registry()
-        provider = registry.get(job.provider or operation.provider)
-        result = registry.execute(
-            provider,
-            request,
-            progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
-            cancel=_CancelProbe(job.pk),
-        )
+        if operation.runner is not None:
+            result = operation.runner(
+                params=params,
+                inputs=inputs,
+                progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
+                cancel=_CancelProbe(job.pk),
+            )
+        else:
+            registry = app_registry()
+            provider = registry.get(job.provider or operation.provider)
+            result = registry.execute(
+                provider,
+                request,
+                progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
+                cancel=_CancelProbe(job.pk),
+            )
     except Canceled:
         return Job.Status.CANCELED
     except ProviderError as exc:
@@ -296,9 +304,15 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
     elapsed_ms = int((time.monotonic() - started) * 1000)
     created: list[Asset] = []
     try:
+        parent = inputs[0] if inputs else None
+        units = result.meta.get("billable_units", len(result.outputs) or 1)
         for index, output in enumerate(result.outputs):
-            parent = inputs[0] if inputs else None
-            suffix = f" ({operation.label.lower()})" if parent else ""
+            meta = dict(output.meta)
+            default_title = (parent.display_title if parent else operation.label)[:200]
+            if parent:
+                default_title += f" ({operation.label.lower()})"
+            if len(result.outputs) > 1:
+                default_title += f" {index + 1}"
             created.append(
                 asset_create_output(
                     owner=job.owner,
@@ -309,16 +323,16 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
                     operation=operation.key,
                     parent=parent,
                     source_job_id=job.public_id,
-                    title=(parent.display_title if parent else operation.label)[:200]
-                    + suffix
-                    + (f" {index + 1}" if len(result.outputs) > 1 else ""),
-                    provider=result.provider,
-                    model=result.model,
+                    title=meta.pop("title", default_title),
+                    prompt=meta.pop("prompt", ""),
+                    negative_prompt=meta.pop("negative_prompt", ""),
+                    provider=meta.pop("provider", result.provider),
+                    model=meta.pop("model", result.model),
                     seed=output.seed,
-                    params=dict(job.params),
-                    cost_credits=job.credits_estimated // max(1, len(result.outputs)),
+                    params=dict(meta.pop("recipe", None) or job.params),
+                    cost_credits=job.credits_estimated // max(1, units),
                     generation_ms=elapsed_ms,
-                    metadata=output.meta,
+                    metadata=meta,
                 )
             )
         return _job_finish(
@@ -361,11 +375,17 @@ def _job_finish(
                     "source": "auto",
                 }
                 asset_update_analysis(asset=inputs[0], focal_point=focal)
-        entry = billing.hold_capture(job_id=locked.public_id)
+        amount = None
+        units = meta.get("billable_units")
+        if units is not None and units < operation.quantity(locked.params):
+            # Partial success: charge only what was made, at the quoted price.
+            partial = {**locked.params, "variations": units}
+            amount = job_quote(operation=operation, params=partial).credits
+        entry = billing.hold_capture(job_id=locked.public_id, amount=amount)
         locked.outputs.set(created)
         locked.status = Job.Status.SUCCEEDED
         locked.progress = 100
-        locked.message = _done_message(operation, created)
+        locked.message = _done_message(operation, created, meta)
         locked.result = {k: v for k, v in meta.items() if _json_safe(v)}
         locked.credits_charged = -entry.amount if entry else 0
         locked.finished_at = timezone.now()
@@ -382,7 +402,11 @@ def _job_finish(
     return Job.Status.SUCCEEDED
 
 
-def _done_message(operation: Operation, created: list[Asset]) -> str:
+def _done_message(operation: Operation, created: list[Asset], meta: dict | None = None) -> str:
+    failed = (meta or {}).get("failed") or []
+    if failed:
+        total = len(created) + len(failed)
+        return f"{len(created)} of {total} images made; {len(failed)} failed (not charged)"
     if operation.output == "analysis":
         return "Done"
     if len(created) == 1:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import staff_views, views
+from . import create_views, staff_views, views
 
 app_name = "studio"
 urlpatterns = [
@@ -17,6 +17,14 @@ urlpatterns = [
         staff_views.provider_balances_refresh,
         name="provider_balances_refresh",
     ),
+    path("create/", create_views.create_page, name="create"),
+    path("create/advanced/", create_views.create_advanced, name="create_advanced"),
+    path("create/recommend/", create_views.create_recommend, name="create_recommend"),
+    path("create/enhance/", create_views.create_enhance, name="create_enhance"),
+    path("personas/", create_views.persona_list, name="persona_list"),
+    path("personas/new/", create_views.persona_edit, name="persona_new"),
+    path("personas/<uuid:persona_id>/", create_views.persona_edit, name="persona_edit"),
+    path("personas/<uuid:persona_id>/delete/", create_views.persona_delete, name="persona_delete"),
     path("social/", views.social_start, name="social_start"),
     path("social/<uuid:asset_id>/", views.social, name="social"),
 ]
