@@ -39,6 +39,8 @@ class Operation:
     template: str = ""
     page_context: Callable[[Any], dict[str, Any]] | None = None
     model: str = ""  # a fixed model of the provider, when the operation has one
+    # Price table key, when it is not the operation's own key.
+    price_key: str = ""
     # Replaces the single provider call (e.g. variations in parallel with fallback).
     runner: Callable[..., Any] | None = None
     uses_mask: bool = False  # the second input asset is a mask (white = change)
@@ -243,8 +245,35 @@ def _create_ops() -> list[Operation]:
                 "output_pixels": int(params.get("width") or 0) * int(params.get("height") or 0)
                 or None,
             },
-        )
+        ),
+        Operation(
+            key="create.vary",
+            module="create",
+            label="Variations & refine",
+            verb="Make variations",
+            progress_message="Sending the image…",
+            capability=Capability.IMAGE_TO_IMAGE,
+            form_class=forms.VaryForm,
+            description="More like this, or a new prompt applied to this image, with a strength.",
+            provider="",
+            price_key="create.generate",
+            runner=create.run_generate,
+            expand_params=_vary_params,
+            quantity=lambda params: int(params.get("variations") or 1),
+            limits=lambda params: {"variations": int(params.get("variations") or 1)},
+        ),
     ]
+
+
+def _vary_params(params, inputs):
+    from billing.services import subscription_for
+
+    from . import create
+
+    if not inputs:
+        return params
+    plan = subscription_for(user=inputs[0].owner).plan
+    return create.build_vary_params(params, inputs, plan=plan)
 
 
 for _op in _create_ops():

@@ -188,8 +188,11 @@ def build_generate_params(
     }
 
 
-def _request_for(spec: ModelSpec, params: dict[str, Any], seed: int) -> ProviderRequest:
-    """A text-to-image request shaped to what this model accepts."""
+def _request_for(
+    spec: ModelSpec, params: dict[str, Any], seed: int, image: bytes | None = None
+) -> ProviderRequest:
+    """A generation request (from text, or from ``image``) shaped to what the model accepts."""
+    capability = Capability(params.get("capability") or Capability.TEXT_TO_IMAGE)
     style = get_style(params["style"]) if params.get("style") else None
     extra: dict[str, Any] = {}
     names = {p.name for p in spec.params}
@@ -200,9 +203,16 @@ def _request_for(spec: ModelSpec, params: dict[str, Any], seed: int) -> Provider
     for name, value in (params.get("advanced") or {}).items():
         if name in names and name not in MANAGED_PARAMS:
             extra[name] = value
-    size = size_request(spec, params["width"], params["height"])
+    if image is not None and "strength" in params:
+        if "strength" in names:
+            extra["strength"] = params["strength"]
+        elif "control_strength" in names:
+            # Preserving structure: the more the image may change, the looser the control.
+            extra["control_strength"] = round(1 - params["strength"], 3)
+    size = size_request(spec, params["width"], params["height"]) if image is None else {}
     return ProviderRequest(
-        capability=Capability.TEXT_TO_IMAGE,
+        capability=capability,
+        image=image,
         model=spec.id,
         prompt=params["final_prompt"],
         negative_prompt=params["final_negative"] if spec.accepts_negative_prompt else "",
@@ -278,6 +288,10 @@ def run_generate(*, params: dict[str, Any], inputs: list, progress, cancel) -> P
     registry = app_registry()
     routes = params["routes"] if params.get("engine") == "auto" else params["routes"][:1]
     n = params["variations"]
+    image = None
+    if params.get("capability", Capability.TEXT_TO_IMAGE) != Capability.TEXT_TO_IMAGE and inputs:
+        with inputs[0].file.open("rb") as fh:
+            image = fh.read()
 
     def one(index: int) -> tuple[int, ProviderOutput | None, str]:
         seed = params["seeds"][index]
@@ -286,7 +300,7 @@ def run_generate(*, params: dict[str, Any], inputs: list, progress, cancel) -> P
             try:
                 provider = registry.get(route["provider"])
                 spec = next(s for s in provider.models() if s.id == route["model"])
-                result = registry.execute(provider, _request_for(spec, params, seed))
+                result = registry.execute(provider, _request_for(spec, params, seed, image))
                 if not result.outputs:
                     raise ProviderError("The provider returned no image.", provider=provider.name)
                 out = _finish(
@@ -343,3 +357,67 @@ def run_generate(*, params: dict[str, Any], inputs: list, progress, cancel) -> P
             "fallback_used": any(p != params["provider"] for p, _ in used),
         },
     )
+
+
+def build_vary_params(
+    cleaned: dict[str, Any], inputs: list, *, plan=None, registry=None
+) -> dict[str, Any]:
+    """Params for "more like this" / refine of an existing image (image-to-image).
+
+    With ``preserve_structure`` the image's structure drives a control model; otherwise the
+    image seeds an image-to-image model at ``strength`` (how much may change).
+    """
+    registry = registry or app_registry()
+    source = inputs[0]
+    capability = (
+        Capability.CONTROL_STRUCTURE
+        if cleaned.get("preserve_structure")
+        else Capability.IMAGE_TO_IMAGE
+    )
+    engine = cleaned.get("engine") or "auto"
+    try:
+        ranked = registry.rank(capability, quality=cleaned.get("quality") or "standard")
+    except ProviderUnavailable:
+        ranked = []
+    if engine != "auto":
+        ranked = [r for r in ranked if f"{r.provider.name}:{r.model.id}" == engine]
+    routes = [
+        r
+        for r in ranked
+        if r.provider.name != "local" and _plan_allows(plan, r.provider.name, r.model.id)
+    ][:3]
+    if not routes:
+        what = "keep the structure of" if capability == Capability.CONTROL_STRUCTURE else "vary"
+        raise ProviderUnavailable(
+            f"No configured provider in your plan can {what} an image. Set STABILITY_API_KEY to enable it."
+        )
+    variations = int(cleaned.get("variations") or 1)
+    seeds = [secrets.randbelow(2**31 - 1) + 1 for _ in range(variations)]
+    prompt = (cleaned.get("prompt") or source.prompt or source.display_title).strip()
+    recipe = source.params or {}
+    return {
+        "capability": capability.value,
+        "prompt": prompt,
+        "negative_prompt": cleaned.get("negative_prompt", ""),
+        "final_prompt": prompt,
+        "final_negative": cleaned.get("negative_prompt", ""),
+        "template": recipe.get("template", ""),
+        "style": recipe.get("style", ""),
+        "persona": recipe.get("persona", ""),
+        "persona_name": "",
+        "engine": "auto" if engine == "auto" else engine,
+        "provider": routes[0].provider.name,
+        "model": routes[0].model.id,
+        "routes": [{"provider": r.provider.name, "model": r.model.id} for r in routes],
+        "reason": routes[0].reason,
+        "quality": cleaned.get("quality") or "standard",
+        "tier": "",
+        "width": source.width,
+        "height": source.height,
+        "variations": variations,
+        "seeds": seeds,
+        "strength": float(cleaned.get("strength") or 0.35),
+        "preserve_structure": bool(cleaned.get("preserve_structure")),
+        "advanced": {},
+        "source_asset": str(source.public_id),
+    }

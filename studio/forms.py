@@ -354,3 +354,35 @@ class CreateForm(forms.Form):
                     self.add_error(None, getattr(exc, "user_message", str(exc)))
         data["advanced"] = advanced
         return data
+
+
+class VaryForm(OperationForm):
+    """More like this, or refine with a new prompt, from an image in the library."""
+
+    prompt = forms.CharField(
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Prompt",
+        help_text="Keep it to get more like this; change it to refine the image.",
+    )
+    strength = forms.FloatField(
+        min_value=0.05,
+        max_value=0.95,
+        initial=0.35,
+        label="How much may change",
+        widget=forms.NumberInput(attrs={"type": "range", "min": 0.05, "max": 0.95, "step": 0.05}),
+    )
+    preserve_structure = forms.BooleanField(
+        required=False, label="Preserve structure (keep shapes and layout)"
+    )
+    variations = forms.IntegerField(min_value=1, max_value=10, initial=2, label="Variations")
+    quality = forms.ChoiceField(
+        choices=[("draft", "Draft"), ("standard", "Standard"), ("premium", "Premium")],
+        initial="standard",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.asset is not None and not self.is_bound:
+            self.initial["prompt"] = (self.asset.params or {}).get("prompt") or self.asset.prompt

@@ -51,7 +51,7 @@ class JobRetryLater(Exception):
 def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
     """What a job with these params costs: the same figure the pipeline holds and captures."""
     return pricing.estimate(
-        operation=operation.key,
+        operation=operation.price_key or operation.key,
         provider=params.get("provider") or operation.provider,
         model=params.get("model", ""),
         tier=params.get("tier", ""),

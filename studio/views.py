@@ -7,7 +7,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from assets.selectors import asset_get_for_owner, asset_list
-from billing.services import BillingError
+from billing.services import BillingError, QuoteCheck
+from providers.base import ProviderError
 
 from . import catalog
 from .selectors import job_get_for_owner, job_list
@@ -81,6 +82,8 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
             form.add_error("mask", exc)
         except BillingError as exc:
             form.add_error(None, exc.message)
+        except ProviderError as exc:
+            form.add_error(None, exc.user_message)
         else:
             if _is_fragment(request):
                 response = render(request, "components/job_card.html", {"job": job})
@@ -88,7 +91,10 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
                 return response
             return redirect(job)
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else dict(form.initial)
-    check = job_check(user=request.user, operation=op, params=op.build_params(cleaned, [asset]))
+    try:
+        check = job_check(user=request.user, operation=op, params=op.build_params(cleaned, [asset]))
+    except ProviderError as exc:
+        check = QuoteCheck(credits=0, label="—", allowed=False, reason=exc.user_message)
     context = {
         "asset": asset,
         "op": op,

@@ -338,3 +338,59 @@ def test_every_template_size_is_valid_for_at_least_one_model(providers_on):
                     < 0.05
                 )
         assert any(ok), template.key
+
+
+def test_vary_makes_more_like_this_from_a_library_image(
+    alice_client, alice, alice_asset, providers_on, pro_plan
+):
+    servers = providers_on("stability")
+    alice_asset.prompt = "a red box"
+    alice_asset.save()
+    response = alice_client.post(
+        f"/assets/{alice_asset.public_id}/run/create.vary/",
+        {"prompt": "a red box", "strength": 0.4, "variations": 2, "quality": "standard"},
+        **HTMX,
+    )
+    job = Job.objects.get(operation="create.vary")
+    assert f'id="job-{job.public_id}"' in response.content.decode()
+    assert services.job_run(job_id=job.pk) == Job.Status.SUCCEEDED, job.error
+    calls = [r for r in servers["stability"].requests if r.method == "POST"]
+    assert len(calls) == 2 and all(c.file("image") is not None for c in calls)
+    assert all(c.form["strength"] == "0.4" for c in calls)
+    outputs = list(job.outputs.all())
+    assert all(o.parent == alice_asset for o in outputs)
+    assert all((o.width, o.height) == (alice_asset.width, alice_asset.height) for o in outputs)
+
+
+def test_refine_preserving_structure_uses_a_control_model(
+    alice_client, alice_asset, providers_on, pro_plan
+):
+    servers = providers_on("stability")
+    alice_client.post(
+        f"/assets/{alice_asset.public_id}/run/create.vary/",
+        {
+            "prompt": "the same box in gold",
+            "strength": 0.3,
+            "preserve_structure": "on",
+            "variations": 1,
+            "quality": "standard",
+        },
+        **HTMX,
+    )
+    job = Job.objects.get(operation="create.vary")
+    assert services.job_run(job_id=job.pk) == Job.Status.SUCCEEDED, job.error
+    [call] = servers["stability"].requests_to("/control/structure", "POST")
+    assert call.form["prompt"] == "the same box in gold" and call.form["control_strength"] == "0.7"
+
+
+def test_vary_without_a_capable_provider_says_which_key(alice_client, alice_asset, providers_on):
+    providers_on("none")
+    html = alice_client.get(f"/assets/{alice_asset.public_id}/run/create.vary/").content.decode()
+    assert "STABILITY_API_KEY" in html and "disabled" in html
+    response = alice_client.post(
+        f"/assets/{alice_asset.public_id}/run/create.vary/",
+        {"strength": 0.4, "variations": 1, "quality": "standard"},
+        **HTMX,
+    )
+    assert "STABILITY_API_KEY" in response.content.decode()
+    assert not Job.objects.exists()
