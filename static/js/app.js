@@ -80,6 +80,14 @@
     }
   });
 
+  // Invalid forms answer 422 with the form re-rendered: show it (htmx skips 4xx by default).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Keep the "Escape closes" promise for the user menu.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
