@@ -25,8 +25,6 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from studio.catalog import operations_for_module
-
 from . import services
 from .archive import zip_stream
 from .forms import (
@@ -320,7 +318,6 @@ def _detail_context(request, asset: Asset) -> dict:
         "lineage": asset_lineage(asset=asset),
         "children": asset.children.filter(status=Asset.Status.READY).order_by("-created_at")[:24],
         "tree": asset_version_tree(asset=asset),
-        "tools": operations_for_module("tools"),
         "tags": asset_tags(asset=asset),
         "asset_collections": asset_collections(asset=asset),
         "collections": collection_list(owner=request.user),
