@@ -86,7 +86,7 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
             form.add_error(None, exc.user_message)
         else:
             if _is_fragment(request):
-                response = render(request, "components/job_card.html", {"job": job})
+                response = render(request, "components/job_card.html", {"job": job, "fragment": True})
                 response["HX-Trigger"] = "jobQueued"
                 return response
             return redirect(job)
@@ -129,7 +129,7 @@ def job_detail(request, job_id):
     job = job_get_for_owner(owner=request.user, public_id=job_id)
     if _is_fragment(request):
         # The card polls itself while the job is active; its terminal render has no trigger.
-        return render(request, "components/job_card.html", {"job": job})
+        return render(request, "components/job_card.html", {"job": job, "fragment": True})
     return render(request, "studio/job_detail.html", {"job": job})
 
 
@@ -140,7 +140,7 @@ def job_cancel_view(request, job_id):
     if not job_cancel(job=job):
         messages.info(request, "That job had already finished.")
     if _is_fragment(request):
-        return render(request, "components/job_card.html", {"job": job})
+        return render(request, "components/job_card.html", {"job": job, "fragment": True})
     return redirect(job)
 
 
@@ -159,7 +159,7 @@ def job_retry_view(request, job_id):
             return HttpResponseClientRedirect(job.get_absolute_url())
         return redirect(job)
     if _is_fragment(request):
-        return render(request, "components/job_card.html", {"job": new_job})
+        return render(request, "components/job_card.html", {"job": new_job, "fragment": True})
     return redirect(new_job)
 
 
