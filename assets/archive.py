@@ -42,9 +42,19 @@ class _Sink:
 
 
 def archive_name(asset: Asset, taken: set[str]) -> str:
-    """A readable, unique file name for ``asset`` inside an archive (``taken`` is updated)."""
+    """A readable, unique file name for ``asset`` inside an archive (``taken`` is updated).
+
+    An export name the asset carries (``metadata["file_name"]``) wins over its title.
+    """
     ext = PurePosixPath(asset.file.name).suffix.lower() or ".bin"
-    base = slugify(asset.title or asset.prompt[:60] or asset.original_filename.rsplit(".", 1)[0])
+    given = (asset.metadata or {}).get("file_name")  # e.g. a social rendition's export name
+    if given:
+        ext = PurePosixPath(given).suffix.lower() or ext
+        base = slugify(PurePosixPath(given).stem)
+    else:
+        base = slugify(
+            asset.title or asset.prompt[:60] or asset.original_filename.rsplit(".", 1)[0]
+        )
     base = base[:60].strip("-") or f"{asset.kind}-{asset.public_id.hex[:8]}"
     name = f"{base}{ext}"
     n = 2

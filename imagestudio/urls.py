@@ -12,5 +12,6 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("library/", include("assets.urls")),
     path("billing/", include("billing.urls")),
+    path("s/", include("assets.share_urls")),
     path("", include("studio.urls")),
 ]

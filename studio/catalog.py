@@ -39,6 +39,8 @@ class Operation:
     template: str = ""
     page_context: Callable[[Any], dict[str, Any]] | None = None
     model: str = ""  # a fixed model of the provider, when the operation has one
+    # Called after a successful job with (job, inputs, created assets).
+    on_success: Callable[..., None] | None = None
     # Price table key, when it is not the operation's own key.
     price_key: str = ""
     # Replaces the single provider call (e.g. variations in parallel with fallback).
@@ -133,6 +135,7 @@ OPERATIONS: dict[str, Operation] = {
             expand_params=social.expand_pack_params,
             prepare=social.prepare_pack,
             template="studio/social.html",
+            on_success=social.record_exports,
             page_context=social.page_context,
         ),
     )

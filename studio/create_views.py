@@ -158,7 +158,9 @@ def create_page(request):
                     form.add_error(None, exc.message)
                 else:
                     if _is_fragment(request):
-                        return render(request, "components/job_card.html", {"job": job, "fragment": True})
+                        return render(
+                            request, "components/job_card.html", {"job": job, "fragment": True}
+                        )
                     return redirect(job)
         context = _context(request, form, check=check or _check_for(request, form))
         if _is_fragment(request):

@@ -389,6 +389,8 @@ def _job_finish(
         locked.result = {k: v for k, v in meta.items() if _json_safe(v)}
         locked.credits_charged = -entry.amount if entry else 0
         locked.finished_at = timezone.now()
+        if operation.on_success is not None:
+            operation.on_success(job=locked, inputs=inputs, created=created)
         locked.save(
             update_fields=[
                 "status",

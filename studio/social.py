@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assets.services import asset_update_analysis
+from assets.services import asset_export_record, asset_update_analysis
 from providers.base import Capability, ProviderError, ProviderRequest
 
 from .platforms import FORMATS, get_format
@@ -109,3 +109,13 @@ def page_context(asset) -> dict[str, Any]:
     ]
     focal = asset.focal_point or {}
     return {"formats": formats, "focal": focal, "has_focal": "x" in focal}
+
+
+def record_exports(*, job, inputs: list, created: list) -> None:
+    """Count each platform a pack exported the source image to (library usage)."""
+    if not inputs:
+        return
+    for asset in created:
+        key = (asset.metadata or {}).get("format_key")
+        if key and asset.metadata.get("role") == "rendition":
+            asset_export_record(asset_id=inputs[0].pk, target=key)

@@ -86,7 +86,9 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
             form.add_error(None, exc.user_message)
         else:
             if _is_fragment(request):
-                response = render(request, "components/job_card.html", {"job": job, "fragment": True})
+                response = render(
+                    request, "components/job_card.html", {"job": job, "fragment": True}
+                )
                 response["HX-Trigger"] = "jobQueued"
                 return response
             return redirect(job)
@@ -211,26 +213,13 @@ def job_download(request, job_id):
     """All of a job's outputs as one ZIP, streamed (never built in memory)."""
     from django.http import StreamingHttpResponse
 
-    from .zipstream import stream_zip
+    from assets.archive import zip_stream
 
     job = job_get_for_owner(owner=request.user, public_id=job_id)
     outputs = list(job.outputs.all())
     if not outputs:
         raise Http404("This job has no files")
-    names: set[str] = set()
-    entries = []
-    for asset in outputs:
-        name = (
-            asset.metadata.get("file_name")
-            or f"{asset.public_id.hex[:8]}.{asset.file.name.rsplit('.', 1)[-1]}"
-        )
-        stem, _, ext = name.rpartition(".")
-        candidate, n = name, 2
-        while candidate in names:
-            candidate, n = f"{stem}-{n}.{ext}", n + 1
-        names.add(candidate)
-        entries.append((candidate, asset.file))
-    response = StreamingHttpResponse(stream_zip(entries), content_type="application/zip")
+    response = StreamingHttpResponse(zip_stream(outputs), content_type="application/zip")
     response["Content-Disposition"] = (
         f'attachment; filename="{job.operation.replace(".", "-")}-{job.public_id.hex[:8]}.zip"'
     )

@@ -128,14 +128,15 @@ def _subject_outside_safe_zone(
     focal: tuple[float, float],
     faces: Sequence[tuple[float, float, float, float]],
 ) -> bool:
-    """True when the focal point (or a face) lands outside the rendition's safe zone."""
+    """True when the focal point (or a face's centre) lands outside the safe zone."""
     left, top, right, bottom = box
     sx, sy = target.width / (right - left), target.height / (bottom - top)
     sl, st, sr, sb = target.safe_box()
     w, h = src_size
     points = [(focal[0] * w, focal[1] * h)]
+    # Face centres, not whole boxes: a forehead in the margin is not a problem, an eye is.
     for fx, fy, fw, fh in faces:
-        points += [(fx * w, fy * h), ((fx + fw) * w, (fy + fh) * h)]
+        points.append(((fx + fw / 2) * w, (fy + fh / 2) * h))
     for px, py in points:
         rx, ry = (px - left) * sx, (py - top) * sy
         if not (sl - 0.5 <= rx <= sr + 0.5 and st - 0.5 <= ry <= sb + 0.5):

@@ -6,20 +6,23 @@ from django.core.files.storage import default_storage
 from imagestudio.celery import app as celery_app
 
 
-@pytest.fixture(autouse=True)
-def _share_urls(settings):
-    settings.ROOT_URLCONF = "tests.assets.urls"
-
-
 @pytest.fixture
 def eager_tasks():
-    """Run Celery tasks in-process, as a worker would after the commit."""
+    """Run Celery tasks in-process, as a worker would after the commit.
+
+    The override is removed afterwards (not set back to False), so the app falls back to
+    the Django settings again and later tests see the configured behaviour.
+    """
+    had_override = "task_always_eager" in celery_app.conf.changes
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     try:
         yield
     finally:
-        celery_app.conf.task_always_eager = previous
+        if had_override:
+            celery_app.conf.task_always_eager = previous
+        else:
+            celery_app.conf.changes.pop("task_always_eager", None)
 
 
 def stored_files() -> set[str]:

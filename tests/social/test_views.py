@@ -83,6 +83,8 @@ def test_pack_runs_as_one_job_and_saves_children(alice_client, alice, photo):
     assert [(o.width, o.height) for o in outputs] == [(1080, 1080), (1080, 1920), (1280, 720)]
     photo.refresh_from_db()
     assert photo.focal_point["source"] == "user" and photo.focal_point["x"] == 0.8
+    exports = sorted(photo.usage_events.filter(kind="export").values_list("context", flat=True))
+    assert exports == ["instagram-square", "instagram-story", "youtube-thumbnail"]
     card = alice_client.get(job.get_absolute_url(), **HTMX).content.decode()
     assert f"/jobs/{job.public_id}/download.zip" in card
     assert "beach-day-instagram-story-1080x1920.jpg" in card
