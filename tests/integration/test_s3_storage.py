@@ -188,3 +188,28 @@ def test_the_file_views_redirect_to_signed_urls_that_serve_the_bytes(
 
     # Someone else's asset stays a 404: no URL to the bucket is handed out.
     assert bob_client.get(f"/library/{asset.public_id}/file/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emptying_the_trash_deletes_the_objects_from_the_bucket(s3_storage, s3, alice):
+    from assets.services import assets_trash, trash_empty
+    from imagestudio.celery import app as celery_app
+
+    # File deletion runs as a task after commit; run it in-process here.
+    had = "task_always_eager" in celery_app.conf.changes
+    celery_app.conf.task_always_eager = True
+    try:
+        upload = SimpleUploadedFile(
+            "old.png", image_bytes("PNG", (300, 200)), content_type="image/png"
+        )
+        asset = asset_create_from_upload(owner=alice, uploaded=upload, filename="old.png")
+        keys = {asset.file.name, asset.thumbnail.name}
+        assert keys <= _objects(s3)
+        assets_trash(owner=alice, asset_ids=[asset.pk])
+        assert keys <= _objects(s3)  # trash is restorable: files stay
+        assert trash_empty(owner=alice) == 1
+        assert not (keys & _objects(s3))
+        assert not Asset.objects.filter(pk=asset.pk).exists()
+    finally:
+        if not had:
+            celery_app.conf.changes.pop("task_always_eager", None)
