@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Job
+from .models import Job, Persona
 
 
 @admin.register(Job)
@@ -51,3 +51,11 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # jobs are created by the pipeline, with a credit hold
+
+
+@admin.register(Persona)
+class PersonaAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "voice", "default_template", "default_style", "updated_at"]
+    search_fields = ["name", "owner__email", "voice", "visual_style"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["public_id", "created_at", "updated_at"]
