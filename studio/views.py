@@ -11,6 +11,7 @@ from billing.services import BillingError, QuoteCheck
 from providers.base import ProviderError
 
 from . import catalog
+from .provider_health import app_registry
 from .selectors import job_get_for_owner, job_list
 from .services import job_cancel, job_check, job_create, job_retry
 
@@ -60,6 +61,15 @@ def _store_mask(user, upload, asset):
     )
 
 
+def _not_installed(op) -> str:
+    """Why an offline model can't run here (an install hint), or ""."""
+    if op.provider != "local" or not op.model:
+        return ""
+    engine = app_registry().get("local")
+    reason = getattr(engine, "unavailable_reason", None)
+    return reason(op.model) if reason else ""
+
+
 def _run_operation_form(request, *, asset, op, template: str, extra: dict | None = None):
     """GET: the operation's form. POST: validate, quote, create the job.
 
@@ -97,6 +107,9 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
         check = job_check(user=request.user, operation=op, params=op.build_params(cleaned, [asset]))
     except ProviderError as exc:
         check = QuoteCheck(credits=0, label="—", allowed=False, reason=exc.user_message)
+    missing = _not_installed(op)
+    if missing:
+        check = QuoteCheck(credits=check.credits, label=check.label, allowed=False, reason=missing)
     context = {
         "asset": asset,
         "op": op,

@@ -183,3 +183,11 @@ def test_replace_background_with_a_colour(alice_client, subject):
     )
     r, g, b = open_bytes(read_field(out.file)).convert("RGB").getpixel((3, 3))
     assert g > r + 40 and g > b + 20
+
+
+def test_a_model_that_is_not_installed_says_how_to_install_it(alice_client, subject, monkeypatch):
+    from providers.local import upscale
+
+    monkeypatch.setattr(upscale, "hq_available", lambda: False)
+    html = alice_client.get(f"/assets/{subject.public_id}/run/upscale.hq/", **HTMX).content.decode()
+    assert "not installed" in html and "disabled" in html
