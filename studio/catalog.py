@@ -78,7 +78,7 @@ OPERATIONS: dict[str, Operation] = {
             progress_message="Cropping…",
             capability=Capability.CROP,
             form_class=forms.CropForm,
-            description="Cut out a rectangle.",
+            description="Cut out a rectangle: drag on the image, or type the box.",
         ),
         Operation(
             key="tools.filter",

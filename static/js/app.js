@@ -88,6 +88,49 @@
     }
   });
 
+  // Crop box: drag on the preview to fill a crop form's x / y / width / height fields.
+  function cropFields() {
+    var form = document.getElementById("op-form");
+    if (!form) return null;
+    var names = ["x", "y", "width", "height"], fields = {};
+    for (var i = 0; i < names.length; i++) {
+      fields[names[i]] = form.querySelector("input[name=" + names[i] + "]");
+      if (!fields[names[i]]) return null;
+    }
+    return form.querySelector("input[name=mode]") ? null : fields;
+  }
+  var crop = null;
+  document.addEventListener("pointerdown", function (event) {
+    var img = event.target.closest && event.target.closest(".preview img");
+    var fields = img && cropFields();
+    if (!fields) return;
+    event.preventDefault();
+    var fig = img.closest(".preview");
+    fig.style.position = "relative";
+    var box = fig.querySelector(".crop-box") || fig.appendChild(document.createElement("div"));
+    box.className = "crop-box";
+    var r = img.getBoundingClientRect();
+    crop = { img: img, box: box, fields: fields, x0: event.clientX - r.left, y0: event.clientY - r.top };
+  });
+  document.addEventListener("pointermove", function (event) {
+    if (!crop) return;
+    var img = crop.img, r = img.getBoundingClientRect(), fr = img.closest(".preview").getBoundingClientRect();
+    var x1 = Math.max(0, Math.min(r.width, event.clientX - r.left)), y1 = Math.max(0, Math.min(r.height, event.clientY - r.top));
+    var left = Math.min(crop.x0, x1), top = Math.min(crop.y0, y1), w = Math.abs(x1 - crop.x0), h = Math.abs(y1 - crop.y0);
+    crop.box.style.cssText = "left:" + (left + r.left - fr.left) + "px;top:" + (top + r.top - fr.top) + "px;width:" + w + "px;height:" + h + "px";
+    var sx = img.naturalWidth / r.width, sy = img.naturalHeight / r.height;
+    crop.fields.x.value = Math.round(left * sx);
+    crop.fields.y.value = Math.round(top * sy);
+    crop.fields.width.value = Math.max(1, Math.round(w * sx));
+    crop.fields.height.value = Math.max(1, Math.round(h * sy));
+  });
+  document.addEventListener("pointerup", function () {
+    if (crop) {
+      crop.fields.height.dispatchEvent(new Event("change", { bubbles: true }));
+      crop = null;
+    }
+  });
+
   // Keep the "Escape closes" promise for the user menu.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
