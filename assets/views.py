@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -330,20 +329,7 @@ def _detail_context(request, asset: Asset) -> dict:
         "export_form": ExportForm(),
         "link_form": TempLinkForm(),
         "share_form": ShareForm(),
-        "recall_url": _recall_url(asset),
     }
-
-
-def _recall_url(asset: Asset) -> str:
-    """Where to run this asset's recipe again: its operation's form on the same input."""
-    if not asset.operation or asset.parent is None or asset.parent.status != Asset.Status.READY:
-        return ""
-    try:
-        url = reverse("studio:operation", args=[asset.parent.public_id, asset.operation])
-    except Exception:  # noqa: BLE001 - an operation key the studio no longer routes
-        return ""
-    params = {k: v for k, v in (asset.params or {}).items() if isinstance(v, str | int | float)}
-    return f"{url}?{urlencode(params)}" if params else url
 
 
 @login_required

@@ -53,7 +53,13 @@ class CropForm(OperationForm):
         super().__init__(*args, **kwargs)
         if self.asset is not None and not self.is_bound and self.asset.width:
             w, h = self.asset.width, self.asset.height
-            self.initial.update(x=w // 8, y=h // 8, width=w - w // 4, height=h - h // 4)
+            for key, value in {
+                "x": w // 8,
+                "y": h // 8,
+                "width": w - w // 4,
+                "height": h - h // 4,
+            }.items():
+                self.initial.setdefault(key, value)
 
     def clean(self):
         data = super().clean()
@@ -385,4 +391,6 @@ class VaryForm(OperationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.asset is not None and not self.is_bound:
-            self.initial["prompt"] = (self.asset.params or {}).get("prompt") or self.asset.prompt
+            self.initial.setdefault(
+                "prompt", (self.asset.params or {}).get("prompt") or self.asset.prompt
+            )

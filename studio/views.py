@@ -79,7 +79,9 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
     if request.method == "POST":
         form = op.form_class(request.POST, request.FILES, asset=asset)
     else:
-        form = op.form_class(asset=asset)
+        # Recall: settings in the query string pre-fill the form.
+        initial = {k: v for k, v in request.GET.items() if k in op.form_class.base_fields}
+        form = op.form_class(initial=initial, asset=asset)
     estimating = request.GET.get("estimate") == "1"
     if request.method == "POST" and not estimating and form.is_valid():
         cleaned = dict(form.cleaned_data)

@@ -1,4 +1,7 @@
+from urllib.parse import urlencode
+
 from django import template
+from django.urls import reverse
 
 from ..catalog import OPERATIONS
 
@@ -24,3 +27,26 @@ def asset_actions(asset):
         if ops:
             groups.append((label, ops))
     return {"asset": asset, "groups": groups}
+
+
+@register.simple_tag
+def recall_url(asset) -> str:
+    """Where to run the recipe that made ``asset`` again, filled in; "" when there is none.
+
+    Generated images reopen Create with their full recipe; edits reopen their operation's
+    form on the same input with the same settings.
+    """
+    if asset.operation in ("create.generate", "create.vary"):
+        return f"{reverse('studio:create')}?{urlencode({'recall': asset.public_id})}"
+    op = OPERATIONS.get(asset.operation)
+    parent = asset.parent
+    if op is None or parent is None or parent.status != "ready":
+        return ""
+    url = reverse("studio:operation", args=[parent.public_id, op.key])
+    fields = set(op.form_class.base_fields)
+    params = {
+        k: v
+        for k, v in (asset.params or {}).items()
+        if k in fields and isinstance(v, str | int | float)
+    }
+    return f"{url}?{urlencode(params)}" if params else url

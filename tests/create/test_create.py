@@ -260,6 +260,10 @@ def test_recall_reproduces_the_form_exactly(alice_client, alice, providers_on, p
     )
     services.job_run(job_id=job.pk)
     asset = job.outputs.get()
+    assert (
+        f"/create/?recall={asset.public_id}"
+        in alice_client.get(asset.get_absolute_url()).content.decode()
+    )
     html = alice_client.get(f"/create/?recall={asset.public_id}&same_seed=1").content.decode()
     assert "a lighthouse on a cliff at dawn</textarea>" in html
     assert '<option value="youtube-thumbnail" selected' in html

@@ -146,3 +146,29 @@ def test_job_list_empty_and_filled(alice_client, alice):
     assert "No jobs yet" in alice_client.get("/jobs/").content.decode()
     JobFactory(owner=alice)
     assert "Resize" in alice_client.get("/jobs/").content.decode()
+
+
+def test_recall_reopens_the_operation_with_its_settings(alice_client, alice, alice_asset):
+    alice_client.post(
+        _url(alice_asset, "tools.crop"), {"x": 7, "y": 3, "width": 50, "height": 40}, **HTMX
+    )
+    job = Job.objects.get()
+    services.job_run(job_id=job.pk)
+    child = job.outputs.get()
+    html = alice_client.get(child.get_absolute_url()).content.decode()
+    assert "Recall recipe" in html
+    recall = f"/assets/{alice_asset.public_id}/run/tools.crop/?"
+    assert recall in html
+    import re
+
+    href = (
+        re.search(r'href="(/assets/[^"]+/run/tools\.crop/\?[^"]+)"', html)
+        .group(1)
+        .replace("&amp;", "&")
+    )
+    form = alice_client.get(href).content.decode()
+    assert (
+        'name="x" value="7"' in form
+        and 'name="width" value="50"' in form
+        and 'name="height" value="40"' in form
+    )
