@@ -398,3 +398,28 @@ def test_vary_without_a_capable_provider_says_which_key(alice_client, alice_asse
     )
     assert "STABILITY_API_KEY" in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_keys_never_reach_job_params_results_errors_or_assets(
+    alice_client, providers_on, pro_plan, caplog
+):
+    import json
+
+    servers = providers_on("stability")
+    key = servers["stability"].api_key
+    _, ok_job = _generate(alice_client, engine="stability:core")
+    services.job_run(job_id=ok_job.pk)
+    servers["stability"].inject("unauthorized", times=5)  # a rejected key: the likeliest leak
+    _, bad_job = _generate(alice_client, engine="stability:core")
+    services.job_run(job_id=bad_job.pk, retries_left=0)
+    for job in Job.objects.all():
+        job.refresh_from_db()
+        blob = json.dumps([job.params, job.result, job.error, job.message])
+        assert key not in blob
+        for asset in job.outputs.all():
+            assert key not in json.dumps([asset.params, asset.metadata, asset.prompt])
+    bad_job.refresh_from_db()
+    assert bad_job.status == Job.Status.FAILED and bad_job.error
+    assert key not in caplog.text
+    html = alice_client.get(bad_job.get_absolute_url()).content.decode()
+    assert key not in html
