@@ -30,10 +30,12 @@
 
     function form() { return document.getElementById("op-form"); }
     function input(name) { var f = form(); return f && f.querySelector("[name=" + name + "]"); }
-    function focal() {
-      var x = input("focal_x"), y = input("focal_y");
-      return [x ? parseFloat(x.value) || 0.5 : 0.5, y ? parseFloat(y.value) || 0.5 : 0.5];
+    // 0 is a valid position (the picture's edge); only a missing or unreadable value falls back.
+    function coord(el) {
+      var v = el ? parseFloat(el.value) : NaN;
+      return isNaN(v) ? 0.5 : clamp(v, 0, 1);
     }
+    function focal() { return [coord(input("focal_x")), coord(input("focal_y"))]; }
     function mode() { var m = input("mode"); return m ? m.value : "smart"; }
 
     function tile(fmt, fx, fy, m) {
