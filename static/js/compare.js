@@ -25,7 +25,10 @@
       range.value = String(Math.max(0, Math.min(100, pct)));
       apply();
     }
+    // Pressing on a picture would start the browser's own image drag and cancel ours.
+    stage.addEventListener("dragstart", function (event) { event.preventDefault(); });
     stage.addEventListener("pointerdown", function (event) {
+      event.preventDefault();
       dragging = true;
       stage.setPointerCapture(event.pointerId);
       moveTo(event.clientX);
