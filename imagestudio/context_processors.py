@@ -7,7 +7,12 @@ MODULES = [
     ("upscale", "Upscale", "", "Fast 4× and 4K conservative/creative upscales"),
     ("control", "Control", "", "Generate from a sketch, structure or style"),
     ("transform", "Transform", "", "Image to video, talking avatar, image to 3D"),
-    ("social", "Social Optimizer", "studio:social_start", "Smart crops for every platform, safe zones"),
+    (
+        "social",
+        "Social Optimizer",
+        "studio:social_start",
+        "Smart crops for every platform, safe zones",
+    ),
     ("batch", "Batch", "", "CSV import, scheduling and bulk runs"),
     ("library", "Asset Library", "assets:library", "Everything you made or uploaded"),
     ("billing", "Billing", "billing:overview", "Plan, credits and usage"),
