@@ -278,7 +278,9 @@ def _finish(
     )
 
 
-def run_generate(*, params: dict[str, Any], inputs: list, progress, cancel) -> ProviderResult:
+def run_generate(
+    *, params: dict[str, Any], inputs: list, progress, cancel, report=None
+) -> ProviderResult:
     """Make every variation, at most ``MAX_PARALLEL`` provider calls at a time.
 
     With Auto, a variation whose provider fails transiently moves on to the next ranked
@@ -326,6 +328,19 @@ def run_generate(*, params: dict[str, Any], inputs: list, progress, cancel) -> P
 
     results: dict[int, ProviderOutput] = {}
     failures: dict[int, str] = {}
+    # One state per variation for the progress cards: queued → running → done / failed.
+    states = ["running" if i < MAX_PARALLEL else "queued" for i in range(n)]
+
+    def publish() -> None:
+        if report is not None:
+            report(
+                [
+                    {"n": i + 1, "state": st, "error": failures.get(i, "")}
+                    for i, st in enumerate(states)
+                ]
+            )
+
+    publish()
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, n)) as pool:
         futures = [pool.submit(one, i) for i in range(n)]
         for done, future in enumerate(as_completed(futures), start=1):
@@ -334,6 +349,10 @@ def run_generate(*, params: dict[str, Any], inputs: list, progress, cancel) -> P
                 results[index] = output
             else:
                 failures[index] = error
+            states[index] = "done" if output is not None else "failed"
+            if "queued" in states:
+                states[states.index("queued")] = "running"
+            publish()
             progress(
                 int(100 * done / n), f"Generated {len(results)} of {n}…" if n > 1 else "Finishing…"
             )

@@ -190,6 +190,13 @@ def _job_progress(job_id: int, percent: int, message: str) -> None:
     )
 
 
+def _job_report(job_id: int, detail: list) -> None:
+    """Per-item progress (e.g. one entry per variation) for the job card, while running."""
+    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
+        result={"items": detail}, heartbeat_at=timezone.now()
+    )
+
+
 class _CancelProbe:
     """Callable telling the provider whether the user canceled; asks the DB at most 1×/s."""
 
@@ -273,6 +280,7 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
                 inputs=inputs,
                 progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
                 cancel=_CancelProbe(job.pk),
+                report=lambda detail: _job_report(job.pk, detail),
             )
         else:
             registry = app_registry()

@@ -423,3 +423,38 @@ def test_keys_never_reach_job_params_results_errors_or_assets(
     assert key not in caplog.text
     html = alice_client.get(bad_job.get_absolute_url()).content.decode()
     assert key not in html
+
+
+def test_each_variation_reports_its_own_progress(alice_client, providers_on, pro_plan, monkeypatch):
+    from studio import create
+
+    providers_on("stability")
+    _, job = _generate(alice_client, engine="stability:core", variations=4)
+    seen = []
+    real = create.run_generate
+
+    def spy(**kwargs):
+        report = kwargs["report"]
+
+        def recording(detail):
+            report(detail)
+            seen.append([d["state"] for d in detail])
+            # What the polling card shows at this moment:
+            html = alice_client.get(job.get_absolute_url(), **HTMX).content.decode()
+            assert html.count('class="item-card item-') == 4
+
+        kwargs["report"] = recording
+        return real(**kwargs)
+
+    from dataclasses import replace
+
+    from studio import catalog
+
+    monkeypatch.setitem(
+        catalog.OPERATIONS,
+        "create.generate",
+        replace(catalog.OPERATIONS["create.generate"], runner=spy),
+    )
+    assert services.job_run(job_id=job.pk) == Job.Status.SUCCEEDED
+    assert seen[0] == ["running", "running", "running", "queued"]
+    assert seen[-1] == ["done"] * 4
