@@ -380,6 +380,7 @@ def _job_finish(
                     **meta["focal_point"],
                     "faces": meta.get("faces", []),
                     "method": meta.get("method", ""),
+                    "text": meta.get("text_boxes", []),
                     "source": "auto",
                 }
                 asset_update_analysis(asset=inputs[0], focal_point=focal)

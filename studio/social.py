@@ -54,6 +54,7 @@ def focal_detect(asset) -> dict[str, Any]:
         "y": round(float(point["y"]), 4),
         "faces": result.meta.get("faces", []),
         "method": result.meta.get("method", "centre"),
+        "text": result.meta.get("text_boxes", []),
         "source": "auto",
     }
     asset_update_analysis(asset=asset, focal_point=focal)
@@ -89,6 +90,13 @@ def prepare_pack(*, params: dict[str, Any], inputs: list, progress) -> dict[str,
     ]
     if faces and source != "user":
         params["faces"] = faces
+    text = [
+        [t["x"], t["y"], t["w"], t["h"]]
+        for t in focal.get("text", [])
+        if {"x", "y", "w", "h"} <= set(t)
+    ]
+    if text:
+        params["text"] = text
     return params
 
 

@@ -25,7 +25,19 @@ from ..base import (
     Quality,
     validate_request,
 )
-from . import arrays, background, focal, imaging, inpaint, matting, recolor, social, tools, upscale
+from . import (
+    arrays,
+    background,
+    focal,
+    imaging,
+    inpaint,
+    matting,
+    recolor,
+    social,
+    text_detect,
+    tools,
+    upscale,
+)
 
 _FORMATS = ("png", "jpeg", "webp")
 
@@ -556,4 +568,8 @@ class LocalEngine:
         meta = focal.focal_point(
             src, detect_faces=params["detect_faces"], min_face_score=params["min_face_score"]
         )
+        # Text regions too, when the detector is installed: social crops check them
+        # against each platform's safe zone.
+        if text_detect.is_available():
+            meta["text_boxes"] = text_detect.detect_text(src)
         return ProviderResult(provider=self.name, model="", meta=meta)

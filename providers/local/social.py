@@ -144,6 +144,36 @@ def _subject_outside_safe_zone(
     return False
 
 
+def _text_outside_safe_zone(
+    target: Target,
+    box: tuple[float, float, float, float],
+    src_size: tuple[int, int],
+    text: Sequence[tuple[float, float, float, float]],
+    *,
+    fit: bool = False,
+) -> bool:
+    """True when a detected text region shown in the rendition leaves its safe zone."""
+    w, h = src_size
+    left, top, right, bottom = box
+    if fit:
+        # The whole image is letterboxed into the target: map through the fit scale.
+        scale = min(target.width / w, target.height / h)
+        ox, oy = (target.width - w * scale) / 2, (target.height - h * scale) / 2
+        sx = sy = scale
+        left, top = -ox / scale, -oy / scale
+    else:
+        sx, sy = target.width / (right - left), target.height / (bottom - top)
+    sl, st, sr, sb = target.safe_box()
+    for tx, ty, tw, th in text:
+        x1, y1 = (tx * w - left) * sx, (ty * h - top) * sy
+        x2, y2 = ((tx + tw) * w - left) * sx, ((ty + th) * h - top) * sy
+        if x2 <= 0 or y2 <= 0 or x1 >= target.width or y1 >= target.height:
+            continue  # cropped away: not in this rendition
+        if x1 < sl - 0.5 or y1 < st - 0.5 or x2 > sr + 0.5 or y2 > sb + 0.5:
+            return True
+    return False
+
+
 # ----------------------------------------------------------------------------- decoding
 
 
@@ -239,6 +269,7 @@ def render_one(
     quality: int,
     focal: tuple[float, float],
     faces: Sequence[tuple[float, float, float, float]] = (),
+    text: Sequence[tuple[float, float, float, float]] = (),
     pad: str = "blur",
     guides: bool = False,
 ) -> Rendition:
@@ -274,6 +305,10 @@ def render_one(
             )
         if _subject_outside_safe_zone(target, box, (src_w, src_h), focal, faces):
             flags.append("Subject falls outside the safe zone: move the focal point or use Fit.")
+    if text and _text_outside_safe_zone(target, box, (src_w, src_h), text, fit=mode == "fit"):
+        flags.append(
+            "Text in the image falls outside the safe zone, under the platform's interface."
+        )
     pil_fmt, content_type, ext = OUTPUT_FORMATS[fmt]
     q = quality
     data = _encode(out, fmt, q)
@@ -354,6 +389,7 @@ def render_pack(
     quality: int = 85,
     focal: tuple[float, float] = (0.5, 0.5),
     faces: Sequence[tuple[float, float, float, float]] = (),
+    text: Sequence[tuple[float, float, float, float]] = (),
     pad: str = "blur",
     guides: bool = False,
     workers: int = 2,
@@ -367,16 +403,18 @@ def render_pack(
     if not targets:
         raise InvalidInput("Pick at least one format.")
     img = decode_for_targets(data, targets, mode=mode)
+    pyramid = _pyramid(img, targets, mode=mode)
 
     def one(target: Target) -> Rendition:
         return render_one(
-            img,
+            _level_for(pyramid, target, mode=mode),
             target,
             mode=mode,
             fmt=fmt,
             quality=quality,
             focal=focal,
             faces=faces,
+            text=text,
             pad=pad,
             guides=guides,
         )
@@ -410,6 +448,7 @@ def _social_model():
             ParamSpec("focal_x", "float", default=0.5, min=0, max=1, label="Focal point X"),
             ParamSpec("focal_y", "float", default=0.5, min=0, max=1, label="Focal point Y"),
             ParamSpec("faces", "json", label="Faces"),
+            ParamSpec("text", "json", label="Text regions"),
             ParamSpec("pad", "str", default="blur", max=16, label="Padding"),
             ParamSpec("guides", "bool", default=False, label="Safe-zone previews"),
             ParamSpec("name", "str", default="image", max=80, label="File name stem"),
@@ -449,6 +488,7 @@ def run_social_pack(request, params: dict, progress=None):
     if pad != "blur" and not (pad.startswith("#") and len(pad) in (4, 7)):
         raise InvalidInput("Padding must be 'blur' or a colour like #ffffff.")
     faces = [tuple(float(v) for v in f) for f in (params.get("faces") or [])]
+    text = [tuple(float(v) for v in t) for t in (params.get("text") or [])]
     renditions = render_pack(
         request.image or b"",
         targets,
@@ -457,6 +497,7 @@ def run_social_pack(request, params: dict, progress=None):
         quality=params["quality"],
         focal=(params["focal_x"], params["focal_y"]),
         faces=faces,
+        text=text,
         pad=pad,
         guides=params["guides"],
         progress=(

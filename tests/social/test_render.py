@@ -155,3 +155,35 @@ def test_bad_options_are_refused():
         render_pack(_scene(), [SQUARE], mode="stretch")
     with pytest.raises(InvalidInput):
         render_pack(b"not an image", [SQUARE])
+
+
+def test_text_near_the_bottom_is_flagged_for_stories_not_for_fit_squares():
+    # A caption low in a tall image: inside a story's bottom bar (15 %).
+    caption = (0.1, 0.85, 0.8, 0.06)
+    data = _scene(size=(1080, 1920), subject=(0.5, 0.5))
+    story = Target("story", 270, 480, safe=(0.25, 0.15, 0.10, 0.10))
+    square = Target("square", 300, 300, safe=(0.05, 0.05, 0.05, 0.05))
+    [s] = render_pack(data, [story], mode="centre", fmt="png", text=[caption])
+    assert any("Text in the image" in f for f in s.flags)
+    [c] = render_pack(data, [square], mode="centre", fmt="png", text=[caption])
+    assert not any("Text" in f for f in c.flags)  # the square crop cuts the caption away
+    [f] = render_pack(data, [square], mode="fit", fmt="png", text=[caption])
+    assert not any("Text" in f for f in f.flags)  # letterboxed: well inside the square
+
+
+def test_text_is_found_in_a_picture_with_a_caption():
+    from PIL import ImageDraw, ImageFont
+
+    from providers.local.text_detect import detect_text, is_available
+
+    if not is_available():
+        pytest.fail("the text detector's model package is not installed (requirements-weights.txt)")
+    img = Image.new("RGB", (1200, 800), (200, 220, 235))
+    draw = ImageDraw.Draw(img)
+    draw.text((80, 40), "SUMMER SALE 50%", fill=(20, 20, 20), font=ImageFont.load_default(size=64))
+    draw.ellipse((500, 300, 700, 500), fill=(250, 180, 60))
+    [box] = detect_text(img)
+    assert box["x"] < 0.1 and box["y"] < 0.1 and 0.35 < box["w"] < 0.6 and box["h"] < 0.15
+    from skimage import data as samples
+
+    assert detect_text(Image.fromarray(samples.astronaut())) == []

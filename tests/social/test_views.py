@@ -156,3 +156,32 @@ def test_pack_price_is_quoted_from_the_number_of_formats(alice):
     params = op.build_params({"formats": ["x-post", "x-header"]}, [])
     assert op.quantity(params) == 2
     assert Asset.objects.count() == 0
+
+
+def test_detected_text_is_stored_once_and_flagged_in_packs(alice_client, alice):
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (1080, 1920), (200, 220, 235))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((340, 700, 740, 1100), fill=(230, 20, 20))
+    draw.text(
+        (140, 1700), "NEW COLLECTION", fill=(10, 10, 10), font=ImageFont.load_default(size=80)
+    )
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    asset = AssetFactory(owner=alice, size=(1080, 1920), title="Poster")
+    asset.file.save("poster.png", ContentFile(buf.getvalue()), save=True)
+
+    alice_client.post(f"/assets/{asset.public_id}/run/social.focal/", **HTMX)
+    services.job_run(job_id=Job.objects.get(operation="social.focal").pk)
+    asset.refresh_from_db()
+    [text] = asset.focal_point["text"]
+    assert text["y"] > 0.85
+
+    _pack(alice_client, asset, formats=["instagram-story", "instagram-square"], focal_source="auto")
+    pack = Job.objects.get(operation="social.pack")
+    assert services.job_run(job_id=pack.pk) == Job.Status.SUCCEEDED
+    story = pack.outputs.get(metadata__format_key="instagram-story")
+    square = pack.outputs.get(metadata__format_key="instagram-square")
+    assert any("Text in the image" in f for f in story.metadata["flags"])
+    assert not any("Text in the image" in f for f in square.metadata["flags"])
