@@ -100,6 +100,9 @@ def convert_image(
         img = flat
     elif img.mode not in ("RGB", "RGBA", "L", "LA"):
         img = img.convert("RGBA")
+    if not keep_metadata:
+        # Nothing from the source rides along: no XMP packet, PNG text chunks or recipe.
+        img.info = {}
     options: dict = {}
     if pil_format in ("JPEG", "WEBP"):
         options["quality"] = max(1, min(100, quality))

@@ -3,13 +3,14 @@ shown that the owner did not share, and a dead link shows nothing at all."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from . import services
 from .forms import SharePasswordForm
+from .imaging import convert_image
 from .models import Asset, ShareLink, UsageEvent
 from .selectors import share_asset_get, share_assets, share_get_public
 from .views import download_name, serve_rendition
@@ -83,9 +84,20 @@ def download(request, token, asset_id):
     if not share.allow_download:
         raise Http404("Downloads are off for this board.")
     services.share_record_download(share=share, asset_id=asset.pk)
-    # The file name must not reveal a prompt the board hides.
-    name = download_name(asset) if share.show_details else _plain_name(asset)
-    return _file_response(asset, as_attachment=True, filename=name)
+    if share.show_details:
+        return _file_response(asset, as_attachment=True, filename=download_name(asset))
+    # Neither the file name nor the file may reveal what the board hides: generated images
+    # carry their recipe (prompt, seed, model) inside, so serve a copy without metadata.
+    fmt = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}.get(asset.content_type)
+    if asset.kind != Asset.Kind.IMAGE or fmt is None:
+        return _file_response(asset, as_attachment=True, filename=_plain_name(asset))
+    with asset.file.open("rb") as fh:
+        data = convert_image(fh, fmt=fmt, quality=95, keep_metadata=False)
+    response = HttpResponse(data, content_type=asset.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{_plain_name(asset)}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _plain_name(asset: Asset) -> str:

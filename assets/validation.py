@@ -15,6 +15,8 @@ ACCEPTED_FORMATS = {
     "PNG": ("image/png", ".png"),
     "JPEG": ("image/jpeg", ".jpg"),
     "WEBP": ("image/webp", ".webp"),
+    # Phones save multi-picture JPEGs; Pillow names them MPO. The first picture is a JPEG.
+    "MPO": ("image/jpeg", ".jpg"),
 }
 
 

@@ -130,6 +130,14 @@ def _session_completed(event_id: str, session: dict) -> tuple[object | None, str
         plan = Plan.objects.filter(slug=metadata.get("slug")).first()
         if plan is None:
             return user, "unknown plan"
+        new_id = session.get("subscription") or ""
+        old_id = subscription_for(user=user).stripe_subscription_id
+        if old_id and old_id != new_id and payments_enabled():
+            # A switch between paid plans: end the old subscription so it stops billing.
+            try:
+                stripe.Subscription.cancel(old_id, api_key=settings.STRIPE_SECRET_KEY)
+            except stripe.StripeError as exc:
+                logger.error("could not cancel replaced subscription %s: %s", old_id, exc)
         plan_change(
             user=user,
             plan=plan,

@@ -114,6 +114,15 @@ def plan_default() -> Plan:
     return plan
 
 
+def account_lock(*, user) -> CreditAccount:
+    """Lock the user's account row for the rest of the current transaction.
+
+    Take it first when a decision depends on more than the balance (e.g. how many jobs
+    are running), so two requests can't both pass the same check.
+    """
+    return _locked_account(user.pk)
+
+
 def _locked_account(user_id: int) -> CreditAccount:
     CreditAccount.objects.get_or_create(user_id=user_id)
     return CreditAccount.objects.select_for_update().get(user_id=user_id)

@@ -201,6 +201,12 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 # --------------------------------------------------------------------------- storage
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+if env("AWS_S3_CUSTOM_DOMAIN"):
+    # django-storages cannot sign URLs on a custom domain: private files would get
+    # permanent, unsigned links. Files stay on the bucket's own signed URLs.
+    raise ImproperlyConfigured(
+        "AWS_S3_CUSTOM_DOMAIN is not supported: private files are served by signed URLs"
+    )
 if AWS_STORAGE_BUCKET_NAME:
     default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -210,7 +216,6 @@ if AWS_STORAGE_BUCKET_NAME:
             "region_name": env("AWS_S3_REGION_NAME") or None,
             "access_key": env("AWS_ACCESS_KEY_ID") or None,
             "secret_key": env("AWS_SECRET_ACCESS_KEY") or None,
-            "custom_domain": env("AWS_S3_CUSTOM_DOMAIN") or None,
             "default_acl": "private",
             "querystring_auth": True,
             "querystring_expire": envint("AWS_QUERYSTRING_EXPIRE", 600),

@@ -46,8 +46,11 @@ class Operation:
     # Replaces the single provider call (e.g. variations in parallel with fallback).
     runner: Callable[..., Any] | None = None
     uses_mask: bool = False  # the second input asset is a mask (white = change)
-    # Plan limits this job touches, as billing.preflight keyword arguments.
-    limits: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda params: {})
+    # Plan limits this job touches, as billing.preflight keyword arguments, from the
+    # job's params and its input assets.
+    limits: Callable[[dict[str, Any], list], dict[str, Any]] = field(
+        default=lambda params, inputs: {}
+    )
 
     def build_params(self, cleaned: dict[str, Any], inputs: list | None = None) -> dict[str, Any]:
         """JSON-safe provider params from cleaned form data (empty values dropped)."""
@@ -55,6 +58,47 @@ class Operation:
         if self.expand_params is not None:
             params = self.expand_params(params, inputs or [])
         return params
+
+
+def _input_size(inputs: list) -> tuple[int, int]:
+    return (inputs[0].width or 0, inputs[0].height or 0) if inputs else (0, 0)
+
+
+def _upscale_limits(mode: str, factor: Callable[[dict[str, Any]], int]):
+    def limits(params: dict[str, Any], inputs: list) -> dict[str, Any]:
+        w, h = _input_size(inputs)
+        if params.get("width") and params.get("height"):
+            pixels = int(params["width"]) * int(params["height"])
+        else:
+            pixels = w * h * factor(params) ** 2
+        return {"upscale_mode": mode, "output_pixels": pixels or None}
+
+    return limits
+
+
+def _outpaint_limits(params: dict[str, Any], inputs: list) -> dict[str, Any]:
+    w, h = _input_size(inputs)
+    w += int(params.get("left") or 0) + int(params.get("right") or 0)
+    h += int(params.get("up") or 0) + int(params.get("down") or 0)
+    return {"output_pixels": w * h or None}
+
+
+def _resize_limits(params: dict[str, Any], inputs: list) -> dict[str, Any]:
+    w0, h0 = _input_size(inputs)
+    w, h = params.get("width"), params.get("height")
+    if params.get("mode") == "exact" and w and h:
+        return {"output_pixels": int(w) * int(h)}
+    if not (w0 and h0):
+        return {}
+    scale = min((int(w) / w0) if w else float("inf"), (int(h) / h0) if h else float("inf"))
+    return {"output_pixels": int(w0 * h0 * scale * scale)} if scale != float("inf") else {}
+
+
+_LOCAL_LIMITS = {
+    "upscale.fast": _upscale_limits("fast", lambda p: int(p.get("scale") or 2)),
+    "upscale.hq": _upscale_limits("hq", lambda p: 4),
+    "edit.outpaint": _outpaint_limits,
+}
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -69,6 +113,7 @@ OPERATIONS: dict[str, Operation] = {
             capability=Capability.RESIZE,
             form_class=forms.ResizeForm,
             description="Scale to a new size, keeping the aspect ratio or not.",
+            limits=_resize_limits,
         ),
         Operation(
             key="tools.crop",
@@ -163,6 +208,7 @@ def _local_op(
         description=description,
         model=model,
         uses_mask=spec.requires_mask,
+        limits=_LOCAL_LIMITS.get(key, lambda params, inputs: {}),
     )
 
 
@@ -243,7 +289,7 @@ def _create_ops() -> list[Operation]:
             provider="",
             runner=create.run_generate,
             quantity=lambda params: int(params.get("variations") or 1),
-            limits=lambda params: {
+            limits=lambda params, inputs: {
                 "variations": int(params.get("variations") or 1),
                 "output_pixels": int(params.get("width") or 0) * int(params.get("height") or 0)
                 or None,
@@ -263,7 +309,7 @@ def _create_ops() -> list[Operation]:
             runner=create.run_generate,
             expand_params=_vary_params,
             quantity=lambda params: int(params.get("variations") or 1),
-            limits=lambda params: {"variations": int(params.get("variations") or 1)},
+            limits=lambda params, inputs: {"variations": int(params.get("variations") or 1)},
         ),
     ]
 

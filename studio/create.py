@@ -374,6 +374,7 @@ def run_generate(
             "failed": [{"variation": i + 1, "error": e} for i, e in sorted(failures.items())],
             "reason": params.get("reason", ""),
             "fallback_used": any(p != params["provider"] for p, _ in used),
+            "provider_used": outputs[0].meta["provider"],
         },
     )
 

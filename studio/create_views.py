@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -46,11 +47,22 @@ def _recent_templates(user) -> list[str]:
     return keys
 
 
+def _uuid_or_none(value: str | None):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def _recall_initial(request) -> dict:
     """Form values from an asset's stored recipe (``?recall=<asset id>``)."""
-    asset_id = request.GET.get("recall")
-    if not asset_id:
+    if not request.GET.get("recall"):
         return {}
+    asset_id = _uuid_or_none(request.GET["recall"])
+    if asset_id is None:
+        raise Http404("No such image")
     asset = asset_get_for_owner(owner=request.user, public_id=asset_id)
     recipe = asset.params or {}
     initial = {
@@ -170,9 +182,9 @@ def create_page(request):
             return response
         return render(request, "studio/create.html", context)
     initial = _recall_initial(request)
-    if not initial and request.GET.get("persona"):
+    if not initial and _uuid_or_none(request.GET.get("persona")):
         persona = Persona.objects.filter(
-            owner=request.user, public_id=request.GET["persona"]
+            owner=request.user, public_id=_uuid_or_none(request.GET["persona"])
         ).first()
         if persona:
             initial = {
@@ -239,6 +251,26 @@ def create_recommend(request):
     return render(request, "studio/create.html#recommend", {"recommended": recommended})
 
 
+ENHANCE_LLM_PER_HOUR = 30
+
+
+def _llm_allowed(user, provider: str) -> bool:
+    """LLM rewrites use the operator's provider account: only on plans that include the
+    provider, and at most ``ENHANCE_LLM_PER_HOUR`` an hour per user (then the local
+    enhancer answers)."""
+    from django.core.cache import cache
+
+    plan = billing.subscription_for(user=user).plan
+    if plan.allowed_providers and provider not in plan.allowed_providers:
+        return False
+    key = f"enhance-llm:{user.pk}"
+    cache.add(key, 0, 3600)
+    try:
+        return cache.incr(key) <= ENHANCE_LLM_PER_HOUR
+    except ValueError:
+        return False
+
+
 @login_required
 @require_POST
 def create_enhance(request):
@@ -256,7 +288,7 @@ def create_enhance(request):
         template = get_template(request.POST["template"]) if request.POST.get("template") else None
     except KeyError:
         pass
-    if request.POST.get("persona"):
+    if _uuid_or_none(request.POST.get("persona")):
         persona = Persona.objects.filter(
             owner=request.user, public_id=request.POST["persona"]
         ).first()
@@ -267,6 +299,7 @@ def create_enhance(request):
         style=style,
         persona=persona,
         template=template,
+        allow_llm=lambda provider: _llm_allowed(request.user, provider),
     )
     return render(
         request,

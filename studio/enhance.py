@@ -110,9 +110,20 @@ INSTRUCTION = (
 
 
 def enhance(
-    *, registry, prompt: str, negative: str = "", style=None, persona=None, template=None
+    *,
+    registry,
+    prompt: str,
+    negative: str = "",
+    style=None,
+    persona=None,
+    template=None,
+    allow_llm=None,
 ) -> Enhanced:
-    """The local enhancement, rewritten by an LLM when one is configured."""
+    """The local enhancement, rewritten by an LLM when one is configured and allowed.
+
+    ``allow_llm(provider_name)`` decides per request (the user's plan, a rate limit); the
+    local result stands whenever it says no.
+    """
     local = enhance_local(
         prompt=prompt, negative=negative, style=style, persona=persona, template=template
     )
@@ -121,6 +132,8 @@ def enhance(
     except ProviderError:
         return local
     if route.provider.name == "local":
+        return local
+    if allow_llm is not None and not allow_llm(route.provider.name):
         return local
     try:
         result = registry.execute(

@@ -82,6 +82,11 @@ class Job(models.Model):
         return sorted(self.inputs.all(), key=lambda a: rank.get(a.pk, len(rank) + a.pk))
 
     @property
+    def live_outputs(self) -> list:
+        """Outputs not in the trash (uses a prefetch of ``outputs`` when there is one)."""
+        return [a for a in self.outputs.all() if a.status == "ready"]
+
+    @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
 

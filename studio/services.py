@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -60,17 +61,21 @@ def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
     )
 
 
-def _preflight_kwargs(*, user, operation: Operation, params: dict[str, Any]) -> dict[str, Any]:
+def _preflight_kwargs(
+    *, user, operation: Operation, params: dict[str, Any], inputs: list | None = None
+) -> dict[str, Any]:
     return {
         "module": operation.module,
         "provider": params.get("provider") or operation.provider,
         "model": params.get("model", ""),
         "active_jobs": Job.objects.filter(owner=user, status__in=Job.ACTIVE_STATUSES).count(),
-        **operation.limits(params),
+        **operation.limits(params, inputs or []),
     }
 
 
-def job_check(*, user, operation: Operation, params: dict[str, Any]) -> billing.QuoteCheck:
+def job_check(
+    *, user, operation: Operation, params: dict[str, Any], inputs: list | None = None
+) -> billing.QuoteCheck:
     """The live estimate for the cost button: the price and whether pre-flight allows it.
 
     The same quote and the same pre-flight checks that ``job_create`` applies.
@@ -80,7 +85,9 @@ def job_check(*, user, operation: Operation, params: dict[str, Any]) -> billing.
     except billing.BillingError as exc:
         return billing.quote_denied(error=exc)
     return billing.quote_check(
-        user=user, quote=quote, **_preflight_kwargs(user=user, operation=operation, params=params)
+        user=user,
+        quote=quote,
+        **_preflight_kwargs(user=user, operation=operation, params=params, inputs=inputs),
     )
 
 
@@ -117,12 +124,14 @@ def job_create(
             retry_of=retry_of,
             input_order=[a.pk for a in inputs],
         )
-        # Pre-flight inside the transaction that places the hold: the account row is locked,
-        # so what it checks is what the hold spends.
+        # Pre-flight inside the transaction that places the hold, with the account row
+        # locked first: the running-jobs count and the balance it checks are the ones the
+        # hold sees, and a parallel request waits for this one.
+        billing.account_lock(user=user)
         billing.preflight(
             user=user,
             quote=quote,
-            **_preflight_kwargs(user=user, operation=operation, params=params),
+            **_preflight_kwargs(user=user, operation=operation, params=params, inputs=inputs),
         )
         job.full_clean()
         job.save()
@@ -132,7 +141,7 @@ def job_create(
             job_id=job.public_id,
             amount=quote.credits,
             module=operation.module,
-            provider=operation.provider,
+            provider=job.provider,
             reason=operation.label,
         )
         _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
@@ -142,7 +151,11 @@ def job_create(
 def job_retry(*, job: Job) -> Job:
     """Run a failed or canceled job again as a new job (new quote, new hold)."""
     operation = get_operation(job.operation)
-    inputs = [a for a in job.ordered_inputs() if a.status == Asset.Status.READY]
+    inputs = job.ordered_inputs()
+    if any(a.status != Asset.Status.READY for a in inputs):
+        raise billing.BillingError(
+            "An image this job used is in the trash. Restore it to run the job again."
+        )
     return job_create(
         user=job.owner,
         operation=operation,
@@ -303,6 +316,8 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
             raise JobRetryLater(exc.user_message, countdown) from exc
         job_fail(job_id=job.pk, message=exc.user_message, code=exc.code)
         return Job.Status.FAILED
+    except SoftTimeLimitExceeded:
+        raise  # the task fails the job with the time-limit message
     except Exception:
         logger.exception("job %s crashed", job.public_id)
         job_fail(job_id=job.pk, message=GENERIC_FAILURE, code="internal")
@@ -346,14 +361,18 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
         return _job_finish(
             job=job, operation=operation, created=created, meta=result.meta, inputs=inputs
         )
+    except SoftTimeLimitExceeded:
+        discard_assets(created)
+        raise
     except Exception:
         logger.exception("job %s could not store its results", job.public_id)
-        _discard(created)
+        discard_assets(created)
         job_fail(job_id=job.pk, message=GENERIC_FAILURE, code="storage")
         return Job.Status.FAILED
 
 
-def _discard(assets: list[Asset]) -> None:
+def discard_assets(assets: list[Asset]) -> None:
+    """Delete assets made for a job that will not keep them, files first."""
     for asset in assets:
         for f in (asset.file, asset.thumbnail):
             if f:
@@ -370,7 +389,7 @@ def _job_finish(
         if locked.status != Job.Status.RUNNING:
             # Canceled (or swept) while we worked: the user keeps their credits and we keep
             # no half-wanted results.
-            transaction.on_commit(lambda: _discard(created))
+            transaction.on_commit(lambda: discard_assets(created))
             return locked.status
         if operation.output == "analysis" and inputs:
             if "palette" in meta:
@@ -390,7 +409,9 @@ def _job_finish(
             # Partial success: charge only what was made, at the quoted price.
             partial = {**locked.params, "variations": units}
             amount = job_quote(operation=operation, params=partial).credits
-        entry = billing.hold_capture(job_id=locked.public_id, amount=amount)
+        entry = billing.hold_capture(
+            job_id=locked.public_id, amount=amount, provider=meta.get("provider_used", "")
+        )
         locked.outputs.set(created)
         locked.status = Job.Status.SUCCEEDED
         locked.progress = 100

@@ -13,7 +13,7 @@ from providers.base import ProviderError
 from . import catalog
 from .provider_health import app_registry
 from .selectors import job_get_for_owner, job_list
-from .services import job_cancel, job_check, job_create, job_retry
+from .services import discard_assets, job_cancel, job_check, job_create, job_retry
 
 
 def _is_fragment(request) -> bool:
@@ -52,13 +52,18 @@ def _operation_or_404(key: str) -> catalog.Operation:
 
 
 def _store_mask(user, upload, asset):
-    """Keep an uploaded mask as a library asset linked to the image it masks."""
+    """Keep an uploaded mask as an asset linked to the image it masks (its parent).
+
+    The engine scales a mask of another size onto the image.
+    """
     from assets.services import asset_create_from_upload
 
-    # The engine scales a mask of another size onto the image.
-    return asset_create_from_upload(
+    mask = asset_create_from_upload(
         owner=user, uploaded=upload, filename=upload.name, size=upload.size
     )
+    mask.parent = asset
+    mask.save(update_fields=["parent", "updated_at"])
+    return mask
 
 
 def _not_installed(op) -> str:
@@ -86,6 +91,7 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
     if request.method == "POST" and not estimating and form.is_valid():
         cleaned = dict(form.cleaned_data)
         inputs = [asset]
+        job = None
         try:
             if op.uses_mask:
                 inputs.append(_store_mask(request.user, cleaned.pop("mask"), asset))
@@ -96,6 +102,9 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
             form.add_error(None, exc.message)
         except ProviderError as exc:
             form.add_error(None, exc.user_message)
+        if job is None:
+            # Nothing will run: don't leave the uploaded mask behind in the library.
+            discard_assets(inputs[1:])
         else:
             if _is_fragment(request):
                 response = render(
@@ -106,7 +115,12 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
             return redirect(job)
     cleaned = form.cleaned_data if form.is_bound and form.is_valid() else dict(form.initial)
     try:
-        check = job_check(user=request.user, operation=op, params=op.build_params(cleaned, [asset]))
+        check = job_check(
+            user=request.user,
+            operation=op,
+            params=op.build_params(cleaned, [asset]),
+            inputs=[asset],
+        )
     except ProviderError as exc:
         check = QuoteCheck(credits=0, label="—", allowed=False, reason=exc.user_message)
     missing = _not_installed(op)
@@ -231,7 +245,7 @@ def job_download(request, job_id):
     from assets.archive import zip_stream
 
     job = job_get_for_owner(owner=request.user, public_id=job_id)
-    outputs = list(job.outputs.all())
+    outputs = job.live_outputs
     if not outputs:
         raise Http404("This job has no files")
     response = StreamingHttpResponse(zip_stream(outputs), content_type="application/zip")

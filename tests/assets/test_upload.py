@@ -131,3 +131,14 @@ def test_anonymous_cannot_upload(client):
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert not Asset.objects.exists()
+
+
+def test_phone_multi_picture_jpegs_are_accepted(alice_client, alice):
+    first, second = Image.new("RGB", (64, 48), "red"), Image.new("RGB", (64, 48), "blue")
+    buf = io.BytesIO()
+    first.save(buf, "MPO", save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(buf.getvalue())).format == "MPO"
+    response = _upload(alice_client, "IMG_0001.JPG", buf.getvalue(), "image/jpeg")
+    asset = Asset.objects.get(owner=alice)
+    assert response.status_code == 302
+    assert asset.content_type == "image/jpeg" and asset.file.name.endswith(".jpg")

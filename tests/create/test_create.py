@@ -90,6 +90,8 @@ def test_stability_generates_variations_with_seeds_and_negative(
     assert is_marked_ai(data)
     assert outputs[0].prompt.startswith("a lighthouse on a cliff at dawn")
     assert outputs[0].source_module == "create"
+    kinds = dict(LedgerEntry.objects.filter(job_id=job.public_id).values_list("kind", "provider"))
+    assert kinds == {"hold": "stability", "capture": "stability"}
 
 
 def test_negative_prompt_is_only_sent_to_models_that_accept_it(
@@ -238,7 +240,7 @@ def test_enhance_returns_the_text_for_the_user_to_edit(alice_client, providers_o
     assert 'id="id_negative_prompt"' in html and "clutter" in html
 
 
-def test_enhance_uses_an_llm_when_one_is_configured(alice_client, providers_on):
+def test_enhance_uses_an_llm_when_one_is_configured(alice_client, providers_on, pro_plan):
     servers = providers_on("gemini")
     html = alice_client.post(
         "/create/enhance/", {"prompt": "a red bicycle"}, **HTMX
@@ -458,3 +460,55 @@ def test_each_variation_reports_its_own_progress(alice_client, providers_on, pro
     assert services.job_run(job_id=job.pk) == Job.Status.SUCCEEDED
     assert seen[0] == ["running", "running", "running", "queued"]
     assert seen[-1] == ["done"] * 4
+
+
+def test_a_board_that_hides_details_strips_the_recipe_from_downloads(
+    alice_client, alice, client, providers_on, pro_plan
+):
+    from assets.services import share_create
+
+    providers_on("stability")
+    _, job = _generate(alice_client, engine="stability:core", prompt="SECRET CLIENT PROMPT")
+    services.job_run(job_id=job.pk)
+    asset = job.outputs.get()
+    assert read_recipe(read_field(asset.file))["prompt"] == "SECRET CLIENT PROMPT"
+    for show_details, leaks in ((False, False), (True, True)):
+        share = share_create(
+            owner=alice, asset=asset, allow_download=True, show_details=show_details
+        )
+        response = client.get(f"/s/{share.token}/a/{asset.public_id}/download/")
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert response.status_code == 200
+        assert (b"SECRET CLIENT PROMPT" in body) is leaks
+        assert open_bytes(body).size == (asset.width, asset.height)
+
+
+def test_enhance_falls_back_to_local_when_the_plan_lacks_the_llm(alice_client, providers_on):
+    servers = providers_on("gemini")  # the Free plan does not include Gemini
+    html = alice_client.post(
+        "/create/enhance/", {"prompt": "a red bicycle"}, **HTMX
+    ).content.decode()
+    assert "Enhanced locally" in html
+    assert not servers["gemini"].requests_to(":generateContent", "POST")
+
+
+def test_enhance_llm_calls_are_rate_limited_per_user(
+    alice_client, providers_on, pro_plan, monkeypatch
+):
+    from studio import create_views
+
+    monkeypatch.setattr(create_views, "ENHANCE_LLM_PER_HOUR", 2)
+    servers = providers_on("gemini")
+    methods = [
+        alice_client.post("/create/enhance/", {"prompt": "a red bicycle"}, **HTMX).content.decode()
+        for _ in range(3)
+    ]
+    assert ["Enhanced by gemini/" in m for m in methods] == [True, True, False]
+    assert len(servers["gemini"].requests_to(":generateContent", "POST")) == 2
+
+
+def test_bad_ids_in_the_query_are_404_or_ignored(alice_client):
+    assert alice_client.get("/create/?recall=garbage").status_code == 404
+    assert alice_client.get("/create/?persona=garbage").status_code == 200
+    response = alice_client.post("/create/enhance/", {"prompt": "x", "persona": "garbage"}, **HTMX)
+    assert response.status_code == 200

@@ -15,11 +15,26 @@ LOCAL_OPS = sorted(k for k, op in OPERATIONS.items() if op.provider == "local")
 
 @pytest.mark.parametrize("key", LOCAL_OPS)
 def test_local_operations_are_priced_and_quoted(key, alice):
+    from billing.models import Plan
+    from billing.services import plan_change
+
+    plan_change(user=alice, plan=Plan.objects.get(slug="business"))
     op = OPERATIONS[key]
     quote = services.job_quote(operation=op, params={"targets": [{"key": "x"}]})
     assert quote.credits >= 0 and quote.label
     check = services.job_check(user=alice, operation=op, params={"targets": [{"key": "x"}]})
     assert check.allowed, check.reason
+
+
+def test_plan_limits_apply_to_offline_operations(alice, alice_asset):
+    # Free: fast upscales only, and at most its output resolution.
+    op = OPERATIONS["upscale.hq"]
+    check = services.job_check(user=alice, operation=op, params={}, inputs=[alice_asset])
+    assert not check.allowed and "Upgrade" in check.reason
+    big = OPERATIONS["tools.resize"]
+    params = {"width": 16000, "height": 16000, "mode": "exact"}
+    check = services.job_check(user=alice, operation=big, params=params, inputs=[alice_asset])
+    assert not check.allowed and "MP" in check.reason
 
 
 @pytest.mark.parametrize(

@@ -191,3 +191,33 @@ def test_a_model_that_is_not_installed_says_how_to_install_it(alice_client, subj
     monkeypatch.setattr(upscale, "hq_available", lambda: False)
     html = alice_client.get(f"/assets/{subject.public_id}/run/upscale.hq/", **HTMX).content.decode()
     assert "not installed" in html and "disabled" in html
+
+
+def test_a_refused_mask_job_leaves_no_mask_behind(alice_client, alice, subject):
+    from billing.models import PriceRule
+
+    PriceRule.objects.update_or_create(
+        operation="edit.erase",
+        provider="local",
+        model="",
+        tier="",
+        defaults={"credits_per_unit": 10**6},
+    )
+    response = alice_client.post(
+        f"/assets/{subject.public_id}/run/edit.erase/",
+        {"method": "auto", "output_format": "png", "mask": _mask_upload()},
+        **HTMX,
+    )
+    assert "more credits" in response.content.decode()
+    assert not Job.objects.exists()
+    assert list(Asset.objects.all()) == [subject]
+
+
+def test_an_accepted_mask_is_linked_to_its_image(alice_client, subject):
+    alice_client.post(
+        f"/assets/{subject.public_id}/run/edit.erase/",
+        {"method": "auto", "output_format": "png", "mask": _mask_upload()},
+        **HTMX,
+    )
+    mask = Job.objects.get().ordered_inputs()[1]
+    assert mask.parent == subject

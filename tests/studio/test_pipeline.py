@@ -307,3 +307,26 @@ def test_hold_is_idempotent_per_job(alice):
     job_id = uuid.uuid4()
     first = hold_place(user=alice, job_id=job_id, amount=0)
     assert hold_place(user=alice, job_id=job_id, amount=0) == first
+
+
+def test_a_time_limit_inside_the_provider_call_fails_with_the_timeout_message(alice, alice_asset):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from studio.tasks import job_run_task
+
+    job = _create(alice, alice_asset)
+    with mock.patch("providers.local.engine.LocalEngine.run", side_effect=SoftTimeLimitExceeded()):
+        job_run_task.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.error_code == "timeout"
+    assert LedgerEntry.objects.filter(job_id=job.public_id, kind="release").exists()
+
+
+def test_retry_refuses_when_an_input_is_in_the_trash(alice, alice_asset):
+    from billing.services import BillingError
+
+    job = _create(alice, alice_asset)
+    services.job_cancel(job=job)
+    Asset.objects.filter(pk=alice_asset.pk).update(status=Asset.Status.TRASHED)
+    with pytest.raises(BillingError, match="in the trash"):
+        services.job_retry(job=job)
