@@ -135,3 +135,17 @@ def test_checkout_with_payments_off_explains_and_charges_nothing(client, alice):
 @pytest.mark.parametrize("method", ["get", "put"])
 def test_webhook_only_accepts_post(client, method):
     assert getattr(client, method)(URL).status_code == 405
+
+
+def test_switching_between_paid_plans_cancels_the_old_subscription(client, alice, stripe_on):
+    first = _session(alice, kind="plan", slug="creator", subscription="sub_old")
+    payload = stripe_event("evt_plan_a", "checkout.session.completed", first)
+    with mock.patch.object(stripe.Subscription, "cancel") as cancel:
+        assert _post(client, payload, stripe_signature(payload, SECRET)).status_code == 200
+        cancel.assert_not_called()  # nothing to replace yet
+        second = _session(alice, kind="plan", slug="pro", subscription="sub_new", id="cs_test_2")
+        payload = stripe_event("evt_plan_b", "checkout.session.completed", second)
+        assert _post(client, payload, stripe_signature(payload, SECRET)).status_code == 200
+    assert cancel.call_args.args == ("sub_old",)
+    sub = Subscription.objects.get(user=alice)
+    assert (sub.plan.slug, sub.stripe_subscription_id) == ("pro", "sub_new")
