@@ -77,14 +77,27 @@ def assets_by_public_ids(*, owner, public_ids, statuses=(Asset.Status.READY,)) -
 
 
 def asset_lineage(*, asset: Asset) -> list[Asset]:
-    """Ancestors from the root down to ``asset``'s parent (the version trail)."""
+    """Ancestors from the root down to ``asset``'s parent (the version trail).
+
+    One query: every version shares its tree's ``root_id``, so the chain is walked in
+    memory instead of one parent lookup per step.
+    """
+    if asset.parent_id is None:
+        return []
+    root_id = asset.root_id or asset.parent_id
+    members = {
+        a.pk: a
+        for a in Asset.objects.filter(
+            Q(pk=root_id) | Q(root_id=root_id), owner_id=asset.owner_id
+        ).only(*CARD_FIELDS, "parent_id", "root_id", "status")
+    }
     chain = []
-    current = asset.parent
     seen = {asset.pk}
+    current = members.get(asset.parent_id)
     while current is not None and current.pk not in seen and len(chain) < 50:
         chain.append(current)
         seen.add(current.pk)
-        current = current.parent
+        current = members.get(current.parent_id)
     return list(reversed(chain))
 
 

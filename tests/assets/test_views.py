@@ -79,3 +79,18 @@ def test_detail_page_lists_tools_and_lineage(alice_client, alice, alice_asset):
         assert label in html
     parent_html = alice_client.get(alice_asset.get_absolute_url()).content.decode()
     assert "Made from this image" in parent_html and child.get_absolute_url() in parent_html
+
+
+def test_the_version_trail_costs_one_query_however_deep(
+    alice_client, alice, django_assert_max_num_queries
+):
+    from assets.selectors import asset_lineage
+
+    chain = [AssetFactory(owner=alice, title="v0")]
+    for i in range(1, 6):
+        child = AssetFactory(owner=alice, title=f"v{i}", parent=chain[-1], root_id=chain[0].pk)
+        chain.append(child)
+    leaf = chain[-1]
+    with django_assert_max_num_queries(1):
+        trail = asset_lineage(asset=leaf)
+    assert [a.title for a in trail] == ["v0", "v1", "v2", "v3", "v4"]
