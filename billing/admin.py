@@ -70,6 +70,23 @@ def _action_with_form(modeladmin, request, queryset, *, form_class, title, apply
     return TemplateResponse(request, "billing/admin/action_form.html", context)
 
 
+@admin.action(description="Change plan…")
+def change_plan(modeladmin, request, queryset):
+    """Move the selected accounts' or subscriptions' users to another plan (with a form)."""
+
+    def apply(obj, data):
+        plan_change(user=obj.user, plan=data["plan"], staff=request.user)
+
+    return _action_with_form(
+        modeladmin,
+        request,
+        queryset.select_related("user"),
+        form_class=ChangePlanForm,
+        title="Change plan",
+        apply=apply,
+    )
+
+
 @admin.register(CreditAccount)
 class CreditAccountAdmin(admin.ModelAdmin):
     list_display = [
@@ -84,7 +101,7 @@ class CreditAccountAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__username"]
     readonly_fields = ["user", "balance", "held", "plan_credits", "created_at", "updated_at"]
     list_select_related = ["user", "user__subscription__plan"]
-    actions = ["adjust_credits", "change_plan"]
+    actions = ["adjust_credits", change_plan]
 
     def has_add_permission(self, request):
         return False  # accounts open themselves when a user is created
@@ -114,20 +131,6 @@ class CreditAccountAdmin(admin.ModelAdmin):
             queryset.select_related("user"),
             form_class=AdjustCreditsForm,
             title="Grant or adjust credits",
-            apply=apply,
-        )
-
-    @admin.action(description="Change plan…")
-    def change_plan(self, request, queryset):
-        def apply(account, data):
-            plan_change(user=account.user, plan=data["plan"], staff=request.user)
-
-        return _action_with_form(
-            self,
-            request,
-            queryset.select_related("user"),
-            form_class=ChangePlanForm,
-            title="Change plan",
             apply=apply,
         )
 
@@ -195,24 +198,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_select_related = ["user", "plan"]
-    actions = ["change_plan"]
+    actions = [change_plan]
 
     def has_add_permission(self, request):
         return False
-
-    @admin.action(description="Change plan…")
-    def change_plan(self, request, queryset):
-        def apply(sub, data):
-            plan_change(user=sub.user, plan=data["plan"], staff=request.user)
-
-        return _action_with_form(
-            self,
-            request,
-            queryset.select_related("user"),
-            form_class=ChangePlanForm,
-            title="Change plan",
-            apply=apply,
-        )
 
 
 @admin.register(Plan)
