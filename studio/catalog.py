@@ -332,7 +332,3 @@ for _op in _create_ops():
 def get_operation(key: str) -> Operation:
     """Return the operation registered under ``key``; ``KeyError`` if there is none."""
     return OPERATIONS[key]
-
-
-def operations_for_module(module: str) -> list[Operation]:
-    return [op for op in OPERATIONS.values() if op.module == module]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from fractions import Fraction
 from typing import Any
 
 from providers.base import (
@@ -91,11 +90,6 @@ def size_request(spec: ModelSpec, width: int, height: int) -> dict[str, Any]:
     w = max(lo, min(hi, int(width * scale) // 16 * 16))
     h = max(lo, min(hi, int(height * scale) // 16 * 16))
     return {"width": w, "height": h}
-
-
-def ratio_label(width: int, height: int) -> str:
-    r = Fraction(width, height)
-    return f"{r.numerator}:{r.denominator}"
 
 
 def _plan_allows(plan, provider: str, model: str) -> bool:
