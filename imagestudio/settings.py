@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "imagestudio.htmx.VaryOnHtmxMiddleware",
     "imagestudio.middleware.LoginRequiredMiddleware",
 ]
 

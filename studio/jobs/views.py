@@ -5,22 +5,19 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect
 
 from assets.archive import zip_stream
 from assets.selectors import asset_get_for_owner
 from assets.services import asset_create_from_upload
 from billing.services import BillingError, QuoteCheck
+from imagestudio.htmx import is_fragment, swap_into_self
 from providers.base import ProviderError
 
 from . import registry
 from .provider_health import app_registry
 from .selectors import job_get_for_owner, job_list
 from .services import discard_assets, job_cancel, job_check, job_create, job_retry
-
-
-def _is_fragment(request) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _operation_or_404(key: str) -> registry.Operation:
@@ -83,7 +80,7 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
             # Nothing will run: don't leave the uploaded mask behind in the library.
             discard_assets(inputs[1:])
         else:
-            if _is_fragment(request):
+            if is_fragment(request):
                 response = render(
                     request, "components/job_card.html", {"job": job, "fragment": True}
                 )
@@ -114,12 +111,11 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
     if estimating:
         # Live estimate: only the cost button, re-rendered from the same quote and checks.
         return render(request, "components/cost_button.html", context)
-    if not _is_fragment(request):
+    if not is_fragment(request):
         return render(request, template, context)
     response = render(request, f"{template}#op-form", context)
     if request.method == "POST":
-        retarget(response, "#op-form")
-        reswap(response, "outerHTML")
+        swap_into_self(response, "#op-form")
     return response
 
 
@@ -135,7 +131,7 @@ def operation(request, asset_id, op_key):
 @login_required
 def job_detail(request, job_id):
     job = job_get_for_owner(owner=request.user, public_id=job_id)
-    if _is_fragment(request):
+    if is_fragment(request):
         # The card polls itself while the job is active; its terminal render has no trigger.
         return render(request, "components/job_card.html", {"job": job, "fragment": True})
     return render(request, "jobs/job_detail.html", {"job": job})
@@ -147,7 +143,7 @@ def job_cancel_view(request, job_id):
     job = job_get_for_owner(owner=request.user, public_id=job_id)
     if not job_cancel(job=job):
         messages.info(request, "That job had already finished.")
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(request, "components/job_card.html", {"job": job, "fragment": True})
     return redirect(job)
 
@@ -163,10 +159,10 @@ def job_retry_view(request, job_id):
         new_job = job_retry(job=job)
     except BillingError as exc:
         messages.error(request, exc.message)
-        if _is_fragment(request):
+        if is_fragment(request):
             return HttpResponseClientRedirect(job.get_absolute_url())
         return redirect(job)
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(request, "components/job_card.html", {"job": new_job, "fragment": True})
     return redirect(new_job)
 
