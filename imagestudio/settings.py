@@ -305,6 +305,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "studio.jobs.tasks.jobs_sweep", "schedule": timedelta(minutes=1)},
+    "batches-tick": {"task": "studio.batch.tasks.batches_tick", "schedule": timedelta(seconds=30)},
     # Deletes assets (and their files) that have been in the trash past the retention.
     "purge-trash": {"task": "assets.tasks.trash_purge_task", "schedule": timedelta(hours=1)},
     # Hourly, so a subscription renews within the hour its period ends; idempotent.
@@ -322,6 +323,36 @@ JOB_MAX_ATTEMPTS = envint("JOB_MAX_ATTEMPTS", 3)
 # --------------------------------------------------------------------------- providers
 
 PROVIDERS_DEMO = envbool("PROVIDERS_DEMO", "false")
+
+# --------------------------------------------------------------------------- batches
+
+# Rows in flight per provider, shared by every user's batches. Defaults sit under each
+# provider's published rate limit (Stability: 150 requests / 10 s; OpenAI images and
+# Gemini: tier-1 requests per minute; Hugging Face serverless: a few at a time); the local
+# engine is bounded by the worker's CPUs. Override with BATCH_LIMIT_<PROVIDER>=n.
+BATCH_PROVIDER_LIMITS = {
+    name: envint(f"BATCH_LIMIT_{name.upper()}", default)
+    for name, default in {
+        "stability": 10,
+        "wavespeed": 8,
+        "openai": 5,
+        "gemini": 8,
+        "huggingface": 4,
+        "local": 2,
+        "default": 4,
+    }.items()
+}
+# Where the provider slots live: Redis when there is one, else a locked file (one machine).
+BATCH_LIMITER_URL = env("BATCH_LIMITER_URL", REDIS_URL)
+BATCH_LIMITER_FILE = env("BATCH_LIMITER_FILE", str(VAR_DIR / "batch-limits.json"))
+BATCH_THROTTLE_SECONDS = envint("BATCH_THROTTLE_SECONDS", 60)  # halved slots after a 429
+BATCH_MAX_ROWS = envint("BATCH_MAX_ROWS", 10_000)
+BATCH_MAX_CSV_BYTES = envint("BATCH_MAX_CSV_BYTES", 5 * 1024 * 1024)
+BATCH_FETCH_MAX_BYTES = envint("BATCH_FETCH_MAX_BYTES", 40 * 1024 * 1024)
+BATCH_FETCH_TIMEOUT = envint("BATCH_FETCH_TIMEOUT", 20)
+BATCH_FETCH_CONCURRENCY = envint("BATCH_FETCH_CONCURRENCY", 8)
+# Tests only: lets the URL fetcher reach a server on 127.0.0.1. Never set in production.
+BATCH_FETCH_ALLOW_LOOPBACK = TESTING and envbool("BATCH_FETCH_ALLOW_LOOPBACK", "false")
 
 # --------------------------------------------------------------------------- billing
 

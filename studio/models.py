@@ -1,6 +1,7 @@
 """The studio's models live with their module; Django loads them from here."""
 
+from .batch.models import Batch, BatchRow
 from .create.models import Persona
 from .jobs.models import Job
 
-__all__ = ["Job", "Persona"]
+__all__ = ["Batch", "BatchRow", "Job", "Persona"]

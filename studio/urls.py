@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("studio.jobs.urls")),
     path("", include("studio.create.urls")),
     path("", include("studio.social.urls")),
+    path("", include("studio.batch.urls")),
 ]

@@ -24,6 +24,37 @@ def _variations(params: dict[str, Any]) -> int:
     return int(params.get("variations") or 1)
 
 
+def _params_from_values(*, user, values: dict[str, str]) -> dict[str, Any]:
+    """Generation params from plain values (a batch row): the Create form's rules."""
+    from django.core.exceptions import ValidationError
+
+    from .forms import CreateForm
+
+    engines = services.engine_choices()
+    data = {"quality": "standard", "variations": "1", "engine": "auto", **values}
+    model = (data.pop("model", "") or "").strip()
+    if model:
+        match = [k for k, _ in engines if k == model or k.split(":", 1)[-1] == model]
+        if not match:
+            raise ValidationError(f"Unknown model “{model}”.")
+        data["engine"] = match[0]
+    if not data.get("template") and not (data.get("width") and data.get("height")):
+        data["template"] = "instagram-square"
+    form = CreateForm(data=data, user=user, engines=engines)
+    persona = (values.get("persona") or "").strip()
+    if persona:
+        found = next((p for p in form.personas if p.name.lower() == persona.lower()), None)
+        if found is None:
+            raise ValidationError(f"No persona called “{persona}”.")
+        form.data = {**data, "persona": str(found.public_id)}
+    if not form.is_valid():
+        raise ValidationError(
+            [f"{k}: {m}" if k != "__all__" else m for k, ms in form.errors.items() for m in ms]
+        )
+    plan = subscription_for(user=user).plan
+    return services.build_generate_params(form.cleaned_data, persona=form.persona_obj(), plan=plan)
+
+
 register_module(
     Module(
         key="create",
@@ -52,6 +83,7 @@ register(
             "output_pixels": int(params.get("width") or 0) * int(params.get("height") or 0) or None,
         },
         in_actions=False,
+        params_from_values=_params_from_values,
     ),
     Operation(
         key="create.vary",

@@ -30,6 +30,9 @@ class Module:
     asset_url_name: str = ""
     # Heading of the module's operations in an image's action menu ("" = not listed).
     action_label: str = ""
+    # The module has no operations of its own but runs other modules' (e.g. batches); it
+    # is listed all the same.
+    runs_others: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ class Operation:
     )
     # Listed in an image's action menu (operations with a page of their own are not).
     in_actions: bool = True
+    # For operations whose page builds params itself (no catalog form): job params from
+    # one row of plain text values, ``(user=, values=) -> params``; raises ValidationError.
+    # Lets a batch run the operation.
+    params_from_values: Callable[..., dict[str, Any]] | None = None
 
     def build_params(self, cleaned: dict[str, Any], inputs: list | None = None) -> dict[str, Any]:
         """JSON-safe provider params from cleaned form data (empty values dropped)."""
@@ -119,9 +126,11 @@ def operations(module: str | None = None) -> list[Operation]:
 
 
 def modules() -> list[Module]:
-    """Modules that have at least one operation, in display order."""
+    """Modules that have at least one operation (or run others'), in display order."""
     used = {op.module for op in _OPERATIONS.values()}
-    return sorted((m for m in _MODULES.values() if m.key in used), key=lambda m: m.order)
+    return sorted(
+        (m for m in _MODULES.values() if m.key in used or m.runs_others), key=lambda m: m.order
+    )
 
 
 def module_labels() -> Iterable[tuple[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -31,6 +32,7 @@ from providers.base import (
 from .models import Job
 from .provider_health import app_registry
 from .registry import Operation, get_operation
+from .signals import job_finished, job_throttled
 from .tasks import job_run_task as _job_run_task
 
 logger = logging.getLogger(__name__)
@@ -100,12 +102,17 @@ def job_create(
     params: dict[str, Any] | None = None,
     queue: str = Job.Queue.INTERACTIVE,
     retry_of: Job | None = None,
+    held_as: uuid.UUID | None = None,
 ) -> Job:
     """Create a queued job, place its credit hold and enqueue it once the row is committed.
 
     Give the form's ``cleaned`` data (turned into params by the catalog), or ready ``params``
     (a retry). Raises ``billing.services.BillingError`` (nothing created) when credits
     don't cover it.
+
+    ``held_as``: the credits were quoted, checked and held earlier under this id (e.g. a
+    batch row approved ahead of its turn); the job takes it as its public id and the
+    pipeline captures or releases that hold, with no second pre-flight or hold.
     """
     if params is None:
         params = operation.build_params(cleaned or {}, inputs)
@@ -124,6 +131,13 @@ def job_create(
             retry_of=retry_of,
             input_order=[a.pk for a in inputs],
         )
+        if held_as is not None:
+            job.public_id = held_as
+            job.full_clean()
+            job.save()
+            job.inputs.set(inputs)
+            _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
+            return job
         # Pre-flight inside the transaction that places the hold, with the account row
         # locked first: the running-jobs count and the balance it checks are the ones the
         # hold sees, and a parallel request waits for this one.
@@ -176,6 +190,7 @@ def job_cancel(*, job: Job) -> bool:
         )
         if changed:
             billing.hold_release(job_id=job.public_id, reason="Canceled")
+            _announce_finished(job.pk)
     job.refresh_from_db()
     return bool(changed)
 
@@ -193,7 +208,13 @@ def job_fail(*, job_id: int, message: str, code: str = "error") -> bool:
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error", "error_code", "message", "finished_at"])
         billing.hold_release(job_id=job.public_id, reason=f"Failed: {message[:200]}")
+        _announce_finished(job.pk)
     return True
+
+
+def _announce_finished(job_id: int) -> None:
+    """Send ``job_finished`` once the transaction that ended the job has committed."""
+    transaction.on_commit(lambda: job_finished.send(sender=Job, job_id=job_id))
 
 
 def _job_progress(job_id: int, percent: int, message: str) -> None:
@@ -307,6 +328,10 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
     except Canceled:
         return Job.Status.CANCELED
     except ProviderError as exc:
+        if exc.code == "rate_limited":
+            job_throttled.send(
+                sender=Job, job_id=job.pk, provider=job.provider, retry_after=exc.retry_after
+            )
         if exc.transient and retries_left > 0:
             countdown = exc.retry_after or min(60, 2 ** (job.attempts + 1))
             Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
@@ -431,6 +456,7 @@ def _job_finish(
                 "finished_at",
             ]
         )
+        _announce_finished(locked.pk)
     return Job.Status.SUCCEEDED
 
 

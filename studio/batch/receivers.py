@@ -1,0 +1,30 @@
+"""The batch listens to the pipeline: a row's job ended, or its provider said 429."""
+
+from __future__ import annotations
+
+import logging
+
+from django.dispatch import receiver
+
+from studio.jobs.signals import job_finished, job_throttled
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(job_finished, dispatch_uid="batch-row-finished")
+def _row_finished(sender, job_id: int, **kwargs) -> None:
+    from .services import batch_row_finished
+
+    try:
+        batch_row_finished(job_id=job_id)
+    except Exception:
+        # The tick settles the row later; a batch problem must not fail the job's task.
+        logger.exception("batch bookkeeping failed for job %s", job_id)
+
+
+@receiver(job_throttled, dispatch_uid="batch-provider-throttled")
+def _provider_throttled(sender, job_id: int, provider: str, retry_after=None, **kwargs) -> None:
+    from .limits import limiter
+
+    if provider:
+        limiter().throttle(provider, retry_after=retry_after)
