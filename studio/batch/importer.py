@@ -264,6 +264,7 @@ class DryRun:
         self.defaults = dict(defaults or {})
         self._quotes: dict[tuple, Any] = {}
         self._checks: dict[tuple, str] = {}
+        self._memo: dict[str, Any] = {}
 
     def _quote(self, op: Operation, params: dict[str, Any]):
         key = (
@@ -333,7 +334,7 @@ class DryRun:
             if not values.get("prompt"):
                 raise ValidationError("Empty prompt.")
             text = {k: v for k, v in values.items() if v}
-            params = op.params_from_values(user=self.user, values=text)
+            params = op.params_from_values(user=self.user, values=text, memo=self._memo)
             plan.slug = slugify(values["prompt"])[:60] or f"row-{plan.number}"
             inputs: list = []
         else:

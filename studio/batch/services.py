@@ -375,29 +375,29 @@ def _dispatch_pass(batch_id: int) -> int:
         - Job.objects.filter(owner=user, status__in=Job.ACTIVE_STATUSES).count()
     )
     started = 0
-    full: set[str] = set()
+    pending = False
     waiting = (
         batch.rows.filter(status=BatchRow.Status.WAITING)
         .filter(Q(image_url="") | Q(input_asset__isnull=False))
         .select_related("input_asset")
-        .order_by("number")
     )
-    pending = False
-    for row in waiting.iterator(chunk_size=200):
+    # Per provider, at most as many rows as may start: a full provider or a full plan
+    # costs one short query, however many rows wait.
+    providers = sorted(waiting.order_by().values_list("provider", flat=True).distinct())
+    for provider in providers:
         if room <= 0:
             pending = True
             break
-        if row.provider in full:
-            pending = True
-            continue
-        lease = str(row.hold_id)
-        if not limiter().acquire(row.provider, lease, ttl=lease_ttl()):
-            full.add(row.provider)
-            pending = True
-            continue
-        if _row_start(batch, row):
-            started += 1
-            room -= 1
+        for row in waiting.filter(provider=provider).order_by("number")[:room]:
+            if not limiter().acquire(provider, str(row.hold_id), ttl=lease_ttl()):
+                pending = True
+                break
+            if _row_start(batch, row):
+                started += 1
+                room -= 1
+        else:
+            if room <= 0 and waiting.filter(provider=provider).exists():
+                pending = True
     if pending:
         _poll_later(batch_id)
     return started

@@ -24,13 +24,22 @@ def _variations(params: dict[str, Any]) -> int:
     return int(params.get("variations") or 1)
 
 
-def _params_from_values(*, user, values: dict[str, str]) -> dict[str, Any]:
-    """Generation params from plain values (a batch row): the Create form's rules."""
+def _params_from_values(*, user, values: dict[str, str], memo: dict | None = None) -> dict:
+    """Generation params from plain values (a batch row): the Create form's rules.
+
+    ``memo`` carries what is the same for every row of one batch (models, personas, plan).
+    """
     from django.core.exceptions import ValidationError
 
     from .forms import CreateForm
+    from .models import Persona
 
-    engines = services.engine_choices()
+    memo = {} if memo is None else memo
+    if "engines" not in memo:
+        memo["engines"] = services.engine_choices()
+        memo["personas"] = list(Persona.objects.filter(owner=user))
+        memo["plan"] = subscription_for(user=user).plan
+    engines = memo["engines"]
     data = {"quality": "standard", "variations": "1", "engine": "auto", **values}
     model = (data.pop("model", "") or "").strip()
     if model:
@@ -40,19 +49,28 @@ def _params_from_values(*, user, values: dict[str, str]) -> dict[str, Any]:
         data["engine"] = match[0]
     if not data.get("template") and not (data.get("width") and data.get("height")):
         data["template"] = "instagram-square"
-    form = CreateForm(data=data, user=user, engines=engines)
-    persona = (values.get("persona") or "").strip()
+    persona = (data.pop("persona", "") or "").strip()
     if persona:
-        found = next((p for p in form.personas if p.name.lower() == persona.lower()), None)
+        found = next((p for p in memo["personas"] if p.name.lower() == persona.lower()), None)
         if found is None:
             raise ValidationError(f"No persona called “{persona}”.")
-        form.data = {**data, "persona": str(found.public_id)}
+        data["persona"] = str(found.public_id)
+    form = memo.get("form")
+    if form is None:
+        # One form for all the rows: building its choices is most of a row's cost.
+        form = memo["form"] = CreateForm(data={}, user=None, engines=engines)
+        form.personas = memo["personas"]
+        form.fields["persona"].choices = [("", "No persona")] + [
+            (str(p.public_id), p.name) for p in memo["personas"]
+        ]
+    form.data, form._errors = data, None  # rebind: the next is_valid() cleans this row
     if not form.is_valid():
         raise ValidationError(
             [f"{k}: {m}" if k != "__all__" else m for k, ms in form.errors.items() for m in ms]
         )
-    plan = subscription_for(user=user).plan
-    return services.build_generate_params(form.cleaned_data, persona=form.persona_obj(), plan=plan)
+    return services.build_generate_params(
+        form.cleaned_data, persona=form.persona_obj(), plan=memo["plan"]
+    )
 
 
 register_module(

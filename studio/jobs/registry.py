@@ -74,8 +74,9 @@ class Operation:
     # Listed in an image's action menu (operations with a page of their own are not).
     in_actions: bool = True
     # For operations whose page builds params itself (no catalog form): job params from
-    # one row of plain text values, ``(user=, values=) -> params``; raises ValidationError.
-    # Lets a batch run the operation.
+    # one row of plain text values, ``(user=, values=, memo=) -> params`` (``memo``: a dict
+    # shared by the rows of one batch, for lookups they have in common); raises
+    # ValidationError. Lets a batch run the operation.
     params_from_values: Callable[..., dict[str, Any]] | None = None
 
     def build_params(self, cleaned: dict[str, Any], inputs: list | None = None) -> dict[str, Any]:
