@@ -185,3 +185,30 @@ def providers_on(fake_servers, monkeypatch):
 
     yield enable
     reset_app_registry()
+
+
+@pytest.fixture
+def slow_stability(monkeypatch):
+    """The fake Stability API answering after 1 s, with the provider pointed at it."""
+    from django.core.cache import cache
+
+    from providers.fakes.stability import StabilityFake
+    from studio.jobs.provider_health import reset_app_registry
+
+    class Slow(StabilityFake):
+        def handle(self, request):
+            reply = super().handle(request)
+            if request.method == "POST":
+                reply.delay = 1.0
+            return reply
+
+    server = Slow().start()
+    for key, value in server.env().items():
+        monkeypatch.setenv(key, value)
+    reset_app_registry()
+    cache.clear()
+    try:
+        yield server
+    finally:
+        server.stop()
+        reset_app_registry()
