@@ -34,7 +34,9 @@ def test_op_query_selects_the_operation(alice_client, alice_asset):
 
 def test_module_page_form_runs_a_job(alice_client, alice_asset):
     response = alice_client.post(
-        f"/assets/{alice_asset.public_id}/run/upscale.fast/", {"scale": "2", "output_format": "png"}, **HTMX
+        f"/assets/{alice_asset.public_id}/run/upscale.fast/",
+        {"scale": "2", "output_format": "png"},
+        **HTMX,
     )
     assert response.status_code == 200
     job = Job.objects.get()
