@@ -31,7 +31,12 @@ from .base import (
     Quality,
 )
 from .config import ProvidersConfig
+from .gemini import GeminiProvider
+from .huggingface import HuggingFaceProvider
 from .local import LocalEngine
+from .openai import OpenAIProvider
+from .stability import StabilityProvider
+from .wavespeed import WaveSpeedProvider
 
 QUALITY_ORDER = (Quality.DRAFT, Quality.STANDARD, Quality.PREMIUM)
 
@@ -406,12 +411,6 @@ def build_registry(
     ``provider_kwargs`` passes extra constructor arguments per provider name (tests use it
     for fake clocks and short poll intervals).
     """
-    from .gemini import GeminiProvider
-    from .huggingface import HuggingFaceProvider
-    from .openai import OpenAIProvider
-    from .stability import StabilityProvider
-    from .wavespeed import WaveSpeedProvider
-
     config = config or ProvidersConfig.from_env()
     extra = dict(provider_kwargs or {})
     providers: list[ImageProvider] = [

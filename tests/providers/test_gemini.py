@@ -16,7 +16,7 @@ from providers.base import (
     TransientError,
 )
 from providers.gemini import GeminiProvider
-from providers.http import RetryPolicy
+from providers.http.retry import RetryPolicy
 
 from .conftest import make_png
 

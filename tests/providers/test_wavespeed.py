@@ -21,7 +21,7 @@ from providers.base import (
     ProviderTimeout,
     RateLimited,
 )
-from providers.http import RetryPolicy
+from providers.http.retry import RetryPolicy
 from providers.wavespeed import WaveSpeedProvider
 
 from .conftest import image_size, make_png, output_bytes
