@@ -56,7 +56,7 @@ def asset_create_from_upload(
     asset = Asset(
         owner=owner,
         kind=Asset.Kind.IMAGE,
-        source_module=Asset.Module.UPLOAD,
+        source_module=Asset.UPLOAD,
         original_filename=filename[:255],
         title=filename.rsplit(".", 1)[0][:255],
         content_type=info.content_type,

@@ -17,7 +17,7 @@ def provider_status(request):
     for row in rows:
         row["balance"] = balances.get(row["name"])
     return render(
-        request, "studio/staff_providers.html", {"rows": rows, "balances_at": balances.get("_at")}
+        request, "jobs/staff_providers.html", {"rows": rows, "balances_at": balances.get("_at")}
     )
 
 

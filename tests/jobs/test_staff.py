@@ -3,8 +3,8 @@ from unittest import mock
 import pytest
 from django.test import Client
 
-from studio.provider_health import CacheHealthStore, app_registry
-from studio.tasks import providers_refresh_balances
+from studio.jobs.provider_health import CacheHealthStore, app_registry
+from studio.jobs.tasks import providers_refresh_balances
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

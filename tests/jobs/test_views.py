@@ -1,7 +1,7 @@
 import pytest
 
-from studio import services
-from studio.models import Job
+from studio.jobs import services
+from studio.jobs.models import Job
 from tests.conftest import HTMX
 from tests.factories import JobFactory
 
@@ -117,22 +117,37 @@ def test_retry_view_queues_a_new_job(alice_client, alice_asset):
     assert new.retry_of == job and f'id="job-{new.public_id}"' in html
 
 
-def test_dashboard_lists_every_module_honestly(alice_client):
+def test_dashboard_lists_only_modules_that_work(alice_client):
+    from studio.jobs import registry
+
     html = alice_client.get("/").content.decode()
-    for label in (
-        "Create",
-        "Edit",
-        "Upscale",
-        "Transform",
-        "Control",
-        "Social Optimizer",
-        "Batch",
-        "Asset Library",
-        "Billing",
-    ):
-        assert label in html
-    assert "Not built yet" in html
+    for module in registry.modules():
+        assert f'data-module="{module.key}"' in html and module.label in html
+    assert "Not built yet" not in html
     assert "Drop an image here" in html
+
+
+def test_a_module_without_operations_is_not_shown(alice_client):
+    from studio.jobs import registry
+
+    registry.register_module(
+        registry.Module(key="ghost", label="Ghost module", order=99, url_name="studio:dashboard")
+    )
+    html = alice_client.get("/").content.decode()
+    assert "Ghost module" not in html
+
+
+def test_navigation_lists_the_modules_with_pages_and_marks_the_current_one(alice_client):
+    from studio.jobs import registry
+
+    html = alice_client.get("/social/").content.decode()
+    nav = html.split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
+    for module in registry.modules():
+        if module.url_name:
+            assert f'data-module="{module.key}"' in nav
+    assert 'data-module="create"' in nav and 'data-module="social"' in nav
+    assert 'data-module="social" aria-current="page"' in nav
+    assert 'data-module="create" aria-current="page"' not in nav
 
 
 def test_pages_carry_csrf_header_for_htmx_and_local_htmx(alice_client):

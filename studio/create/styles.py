@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .platforms import PlatformFormat, get_format
+from studio.platforms import PlatformFormat, get_format
 
 
 @dataclass(frozen=True)

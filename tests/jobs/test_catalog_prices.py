@@ -4,9 +4,9 @@ import pytest
 
 from billing.models import LedgerEntry
 from billing.services import credits_add
-from studio import services
-from studio.catalog import OPERATIONS
-from studio.models import Job
+from studio.jobs import services
+from studio.jobs.models import Job
+from studio.jobs.registry import OPERATIONS
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from assets.models import Asset
 from billing.models import LedgerEntry
 from billing.services import credits_add, hold_place
 from providers.base import RateLimited, TransientError
-from studio import services
-from studio.catalog import get_operation
-from studio.models import Job
+from studio.jobs import services
+from studio.jobs.models import Job
+from studio.jobs.registry import get_operation
 from tests.factories import JobFactory
 from tests.utils import open_bytes
 
@@ -27,7 +27,7 @@ def _create(user, asset, key="tools.resize", **cleaned):
 def test_job_create_holds_credits_and_enqueues_after_commit(
     alice, alice_asset, django_capture_on_commit_callbacks
 ):
-    with mock.patch("studio.tasks.job_run_task.apply_async") as apply_async:
+    with mock.patch("studio.jobs.tasks.job_run_task.apply_async") as apply_async:
         with django_capture_on_commit_callbacks(execute=True):
             job = _create(alice, alice_asset)
             apply_async.assert_not_called()  # not before the row is committed
@@ -240,7 +240,7 @@ def test_sweeper_requeues_a_job_whose_worker_died(alice, alice_asset, settings):
     job = _create(alice, alice_asset)
     old = timezone.now() - settings.JOB_STALE_AFTER - timedelta(minutes=1)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, heartbeat_at=old, attempts=1)
-    with mock.patch("studio.tasks.job_run_task.apply_async") as apply_async:
+    with mock.patch("studio.jobs.tasks.job_run_task.apply_async") as apply_async:
         from django.db import transaction
 
         with mock.patch.object(transaction, "on_commit", lambda fn, *a, **k: fn()):
@@ -267,7 +267,7 @@ def test_sweeper_fails_a_job_after_max_attempts_and_releases(alice, alice_asset,
 def test_sweeper_reenqueues_lost_queued_jobs_once_per_period(alice, alice_asset, settings):
     job = _create(alice, alice_asset)
     Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - settings.JOB_STALE_AFTER * 2)
-    with mock.patch("studio.tasks.job_run_task.apply_async") as apply_async:
+    with mock.patch("studio.jobs.tasks.job_run_task.apply_async") as apply_async:
         assert services.jobs_sweep()["reenqueued"] == 1
         assert services.jobs_sweep()["reenqueued"] == 0
     apply_async.assert_called_once_with(args=[job.pk], queue="interactive")
@@ -292,10 +292,10 @@ def test_retry_creates_a_new_job_with_the_same_recipe(alice, alice_asset):
 def test_soft_time_limit_fails_the_job(alice, alice_asset):
     from celery.exceptions import SoftTimeLimitExceeded
 
-    from studio.tasks import job_run_task
+    from studio.jobs.tasks import job_run_task
 
     job = _create(alice, alice_asset)
-    with mock.patch("studio.services.job_run", side_effect=SoftTimeLimitExceeded()):
+    with mock.patch("studio.jobs.services.job_run", side_effect=SoftTimeLimitExceeded()):
         job_run_task.run(job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "took too long" in job.error
@@ -312,7 +312,7 @@ def test_hold_is_idempotent_per_job(alice):
 def test_a_time_limit_inside_the_provider_call_fails_with_the_timeout_message(alice, alice_asset):
     from celery.exceptions import SoftTimeLimitExceeded
 
-    from studio.tasks import job_run_task
+    from studio.jobs.tasks import job_run_task
 
     job = _create(alice, alice_asset)
     with mock.patch("providers.local.engine.LocalEngine.run", side_effect=SoftTimeLimitExceeded()):

@@ -18,9 +18,9 @@ from providers.base import (
 )
 from providers.local.metadata import embed_recipe
 from providers.local.social import Target, render_pack
+from studio.jobs.provider_health import app_registry
 
 from .enhance import compose_negative, compose_prompt
-from .provider_health import app_registry
 from .styles import get_style, get_template
 
 logger = logging.getLogger(__name__)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,14 +14,18 @@ from django.views.decorators.http import require_POST
 
 from assets.selectors import asset_get_for_owner
 from billing import services as billing
+from imagestudio.htmx import is_fragment, swap_into_self
 from providers.base import ProviderError
+from studio.jobs import registry
+from studio.jobs.models import Job
+from studio.jobs.provider_health import app_registry
+from studio.jobs.services import job_check, job_create
+from studio.jobs.spec_forms import field_for
 
-from . import catalog, create, enhance
+from . import enhance
+from . import services as create
 from .forms import CreateForm, PersonaForm
 from .models import Persona
-from .provider_health import app_registry
-from .services import job_check, job_create
-from .spec_forms import field_for
 from .styles import CREATE_TEMPLATES, STYLE_PRESETS, get_style, get_template, template_recommend
 
 PROVIDER_KEYS = [
@@ -30,13 +37,7 @@ PROVIDER_KEYS = [
 ]
 
 
-def _is_fragment(request) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
-
-
 def _recent_templates(user) -> list[str]:
-    from .models import Job
-
     keys = []
     for params in Job.objects.filter(owner=user, operation="create.generate").values_list(
         "params", flat=True
@@ -48,7 +49,6 @@ def _recent_templates(user) -> list[str]:
 
 
 def _uuid_or_none(value: str | None):
-    import uuid
 
     try:
         return uuid.UUID(str(value)) if value else None
@@ -100,7 +100,7 @@ def _params_or_check(request, form):
 
 
 def _context(request, form, *, check=None, job=None):
-    op = catalog.get_operation("create.generate")
+    op = registry.get_operation("create.generate")
     engines = create.generative_models()
     return {
         "form": form,
@@ -136,7 +136,7 @@ def _check_for(request, form):
     if denied:
         return denied
     return job_check(
-        user=request.user, operation=catalog.get_operation("create.generate"), params=params
+        user=request.user, operation=registry.get_operation("create.generate"), params=params
     )
 
 
@@ -161,7 +161,7 @@ def create_page(request):
                 try:
                     job = job_create(
                         user=request.user,
-                        operation=catalog.get_operation("create.generate"),
+                        operation=registry.get_operation("create.generate"),
                         params=params,
                         inputs=[],
                     )
@@ -169,18 +169,17 @@ def create_page(request):
                     check = billing.quote_denied(error=exc)
                     form.add_error(None, exc.message)
                 else:
-                    if _is_fragment(request):
+                    if is_fragment(request):
                         return render(
                             request, "components/job_card.html", {"job": job, "fragment": True}
                         )
                     return redirect(job)
         context = _context(request, form, check=check or _check_for(request, form))
-        if _is_fragment(request):
-            response = render(request, "studio/create.html#create-form", context)
-            response["HX-Retarget"] = "#create-form"
-            response["HX-Reswap"] = "outerHTML"
+        if is_fragment(request):
+            response = render(request, "create/create.html#create-form", context)
+            swap_into_self(response, "#create-form")
             return response
-        return render(request, "studio/create.html", context)
+        return render(request, "create/create.html", context)
     initial = _recall_initial(request)
     if not initial and _uuid_or_none(request.GET.get("persona")):
         persona = Persona.objects.filter(
@@ -204,7 +203,7 @@ def create_page(request):
         allowed=bool(context["has_providers"]),
         reason="" if context["has_providers"] else "Configure a provider to generate.",
     )
-    return render(request, "studio/create.html", context)
+    return render(request, "create/create.html", context)
 
 
 def _advanced_fields(engine: str, values: dict | None = None) -> list:
@@ -238,7 +237,7 @@ def create_advanced(request):
     engine = request.GET.get("engine", "auto")
     return render(
         request,
-        "studio/create.html#advanced",
+        "create/create.html#advanced",
         {"advanced_fields": _advanced_fields(engine), "engine": engine},
     )
 
@@ -248,7 +247,7 @@ def create_recommend(request):
     recommended = template_recommend(
         request.GET.get("prompt", ""), recent=_recent_templates(request.user)
     )
-    return render(request, "studio/create.html#recommend", {"recommended": recommended})
+    return render(request, "create/create.html#recommend", {"recommended": recommended})
 
 
 ENHANCE_LLM_PER_HOUR = 30
@@ -258,7 +257,6 @@ def _llm_allowed(user, provider: str) -> bool:
     """LLM rewrites use the operator's provider account: only on plans that include the
     provider, and at most ``ENHANCE_LLM_PER_HOUR`` an hour per user (then the local
     enhancer answers)."""
-    from django.core.cache import cache
 
     plan = billing.subscription_for(user=user).plan
     if plan.allowed_providers and provider not in plan.allowed_providers:
@@ -279,7 +277,7 @@ def create_enhance(request):
     if not prompt:
         return render(
             request,
-            "studio/create.html#prompt-field",
+            "create/create.html#prompt-field",
             {"prompt_value": "", "enhance_error": "Write a prompt first, then enhance it."},
         )
     style = template = persona = None
@@ -303,7 +301,7 @@ def create_enhance(request):
     )
     return render(
         request,
-        "studio/create.html#prompt-field",
+        "create/create.html#prompt-field",
         {
             "prompt_value": result.prompt,
             "negative_value": result.negative,
@@ -320,7 +318,7 @@ def persona_list(request):
     page = Paginator(Persona.objects.filter(owner=request.user), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "studio/personas.html", {"page": page})
+    return render(request, "create/personas.html", {"page": page})
 
 
 @login_required
@@ -338,7 +336,7 @@ def persona_edit(request, persona_id=None):
         saved.save()
         messages.success(request, f"Saved persona {saved.name}.")
         return redirect("studio:persona_list")
-    return render(request, "studio/persona_form.html", {"form": form, "persona": persona})
+    return render(request, "create/persona_form.html", {"form": form, "persona": persona})
 
 
 @login_required

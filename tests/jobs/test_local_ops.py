@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from assets.models import Asset
-from studio import services
-from studio.models import Job
+from studio.jobs import services
+from studio.jobs.models import Job
 from tests.conftest import HTMX
 from tests.factories import AssetFactory
 from tests.utils import open_bytes, read_field

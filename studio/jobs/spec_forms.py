@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 
 from providers.base import ModelSpec, ParamSpec
+from providers.local import LocalEngine
 
 from .forms import OperationForm
+from .registry import Operation
 
 _FORMAT_LABELS = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP"}
 
@@ -69,3 +74,35 @@ def spec_form_class(spec: ModelSpec, *, exclude: tuple[str, ...] = ()) -> type[O
             widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
         )
     return type(f"{spec.id.title().replace('-', '')}Form", (OperationForm,), fields)
+
+
+def local_operation(
+    key: str,
+    model: str,
+    *,
+    label: str,
+    verb: str,
+    progress: str,
+    description: str,
+    limits: Callable[[dict[str, Any], list], dict[str, Any]] | None = None,
+) -> Operation:
+    """An operation served by one local-engine model, its form built from the model's params."""
+    spec = LocalEngine().model(model)
+    return Operation(
+        key=key,
+        module=key.split(".", 1)[0],
+        label=label,
+        verb=verb,
+        progress_message=progress,
+        capability=next(iter(sorted(spec.capabilities))),
+        form_class=spec_form_class(spec),
+        description=description,
+        model=model,
+        uses_mask=spec.requires_mask,
+        limits=limits or (lambda params, inputs: {}),
+    )
+
+
+def input_size(inputs: list) -> tuple[int, int]:
+    """Width and height of the first input asset, (0, 0) when unknown."""
+    return (inputs[0].width or 0, inputs[0].height or 0) if inputs else (0, 0)

@@ -7,9 +7,8 @@ from typing import Any
 
 from assets.services import asset_export_record, asset_update_analysis
 from providers.base import Capability, ProviderError, ProviderRequest
-
-from .platforms import FORMATS, get_format
-from .provider_health import app_registry
+from studio.jobs.provider_health import app_registry
+from studio.platforms import FORMATS, get_format
 
 
 def _slug(text: str) -> str:

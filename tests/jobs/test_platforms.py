@@ -1,5 +1,5 @@
 from studio import platforms
-from studio.styles import (
+from studio.create.styles import (
     CREATE_TEMPLATES,
     STYLE_PRESETS,
     get_style,

@@ -28,9 +28,9 @@ from providers.base import (
     ProviderRequest,
 )
 
-from .catalog import Operation, get_operation
 from .models import Job
 from .provider_health import app_registry
+from .registry import Operation, get_operation
 from .tasks import job_run_task as _job_run_task
 
 logger = logging.getLogger(__name__)
