@@ -132,25 +132,13 @@ class ProviderHTTP:
 
     # ------------------------------------------------------------------ requests
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        auth: bool = True,
-        retry: RetryPolicy | None = None,
-        ok: Callable[[httpx.Response], bool] | None = None,
-        headers: Mapping[str, str] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request, retrying transient faults; return the (successful) response.
 
-        ``ok`` decides which responses count as success (default: any 2xx). Failures are
-        raised as :class:`~providers.base.ProviderError` subclasses.
+        Takes :meth:`_send`'s options (``auth``, ``retry``, ``ok``, ``headers``) and httpx's.
+        Failures are raised as :class:`~providers.base.ProviderError` subclasses.
         """
-        with self._send(
-            method, path, auth=auth, retry=retry, ok=ok, headers=headers, **kwargs
-        ) as r:
+        with self._send(method, path, **kwargs) as r:
             r.read()
             return r
 
@@ -173,6 +161,7 @@ class ProviderHTTP:
         stream: bool = False,
         **kwargs: Any,
     ) -> Iterator[httpx.Response]:
+        """The request loop: ``ok`` decides which answers succeed (default: any 2xx)."""
         policy = retry or self.retry
         url = self.url(path)
         all_headers = {**(self._auth_headers if auth else {}), **(headers or {})}
