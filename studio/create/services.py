@@ -18,6 +18,7 @@ from providers.base import (
 )
 from providers.local.metadata import embed_recipe
 from providers.local.social import Target, render_pack
+from studio.jobs.engines import plan_allows
 from studio.jobs.provider_health import app_registry
 
 from .enhance import compose_negative, compose_prompt
@@ -92,14 +93,6 @@ def size_request(spec: ModelSpec, width: int, height: int) -> dict[str, Any]:
     return {"width": w, "height": h}
 
 
-def _plan_allows(plan, provider: str, model: str) -> bool:
-    if plan is None:
-        return True
-    providers = plan.allowed_providers or []
-    models = getattr(plan, "allowed_models", None) or []
-    return (not providers or provider in providers) and (not models or model in models)
-
-
 def build_generate_params(
     cleaned: dict[str, Any], *, persona=None, registry=None, plan=None
 ) -> dict[str, Any]:
@@ -125,7 +118,7 @@ def build_generate_params(
         if not ranked:
             raise ProviderUnavailable("No configured provider can make images from text.")
         # Auto only routes to what the user's plan includes.
-        routes = [r for r in ranked if _plan_allows(plan, r.provider.name, r.model.id)][:3]
+        routes = [r for r in ranked if plan_allows(plan, r.provider.name, r.model.id)][:3]
         if not routes:
             raise ProviderUnavailable(
                 "Your plan does not include the configured providers. Upgrade on the Billing page."
@@ -398,7 +391,7 @@ def build_vary_params(
     routes = [
         r
         for r in ranked
-        if r.provider.name != "local" and _plan_allows(plan, r.provider.name, r.model.id)
+        if r.provider.name != "local" and plan_allows(plan, r.provider.name, r.model.id)
     ][:3]
     if not routes:
         what = "keep the structure of" if capability == Capability.CONTROL_STRUCTURE else "vary"
