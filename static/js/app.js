@@ -160,6 +160,28 @@
     }
   });
 
+  // Bulk actions act on the selected items: their buttons stay disabled until something is
+  // selected (set here rather than in the page, so the form still works without scripts).
+  function syncBulkButtons() {
+    var form = document.getElementById("bulk-form");
+    if (!form) return;
+    var any = !!document.querySelector("input[data-select]:checked");
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.disabled = !any;
+      if (any) button.removeAttribute("title");
+      else button.title = "Select one or more items first";
+    });
+  }
+  ["change", "click"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target.matches && event.target.matches("input[data-select], input[data-select-all]")) {
+        setTimeout(syncBulkButtons, 0);
+      }
+    });
+  });
+  document.addEventListener("htmx:afterSettle", syncBulkButtons);
+  document.addEventListener("DOMContentLoaded", syncBulkButtons);
+
   // Toasts: dismiss on click, fade informational ones after a while.
   document.addEventListener("click", function (event) {
     var close = event.target.closest && event.target.closest(".toast-close");

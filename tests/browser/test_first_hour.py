@@ -111,3 +111,51 @@ def test_the_file_picker_takes_several_images_and_one_opens_its_page(page, studi
     page.wait_for_url("**/library/**")
     asset_url = Asset.objects.get(owner=newcomer, title="c").get_absolute_url()
     assert page.url == f"{studio}{asset_url}"
+
+
+def _upload_for(user, name: str, size=(320, 240)) -> Asset:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from assets.services import asset_create_from_upload
+
+    upload = SimpleUploadedFile(name, photo_png(size))
+    return asset_create_from_upload(owner=user, uploaded=upload, filename=upload.name)
+
+
+def test_bulk_actions_wait_until_something_is_selected(page, studio, newcomer):
+    from assets.services import assets_trash
+
+    kept = _upload_for(newcomer, "kept.png")
+    binned = _upload_for(newcomer, "binned.png", (240, 320))
+    assets_trash(owner=newcomer, asset_ids=[binned.pk])
+    sign_in(page, newcomer, base_url=studio)
+
+    page.goto("/library/trash/")
+    restore = page.locator("#bulk-form button[value=restore]")
+    delete = page.locator("#bulk-form button[value=delete]")
+    expect(restore).to_be_disabled()
+    expect(delete).to_be_disabled()
+    page.locator("input[data-select]").first.check()
+    expect(restore).to_be_enabled()
+    expect(delete).to_be_enabled()
+    page.locator("input[data-select]").first.uncheck()
+    expect(restore).to_be_disabled()
+    page.locator("[data-select-all]").check()
+    expect(restore).to_be_enabled()
+    restore.click()
+    # Restored: the trash empties in place and the buttons wait again.
+    expect(page.locator("#library-grid .asset-card")).to_have_count(0)
+    expect(restore).to_be_disabled()
+    binned.refresh_from_db()
+    assert binned.trashed_at is None
+
+    page.goto("/library/")
+    buttons = page.locator("#bulk-form button[type=submit]")
+    assert buttons.count() >= 4
+    for i in range(buttons.count()):
+        expect(buttons.nth(i)).to_be_disabled()
+    page.locator(
+        f"[data-asset='{kept.public_id}'] input[data-select], input[data-select][value='{kept.public_id}']"
+    ).first.check()
+    for i in range(buttons.count()):
+        expect(buttons.nth(i)).to_be_enabled()
