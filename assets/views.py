@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -567,6 +568,19 @@ def export(request, asset_id):
     if asset.kind != Asset.Kind.IMAGE:
         raise Http404("Only images can be converted.")
     fmt = form.cleaned_data["format"]
+    if (asset.width or 0) * (asset.height or 0) > settings.EXPORT_SYNC_MAX_PIXELS:
+        # Too large to re-encode inside a request: the same conversion runs as a job.
+        messages.info(request, "This image is large, so it is converted as a job.")
+        query = urlencode(
+            {
+                "format": fmt,
+                "quality": form.cleaned_data["quality"],
+                "keep_metadata": "on" if form.cleaned_data["keep_metadata"] else "",
+            }
+        )
+        return redirect(
+            f"{reverse('studio:operation', args=[asset.public_id, 'tools.convert'])}?{query}"
+        )
     with asset.file.open("rb") as fh:
         data = convert_image(
             fh,

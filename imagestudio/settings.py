@@ -250,6 +250,10 @@ UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", 50_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SIGNED_URL_MAX_AGE = envint("SIGNED_URL_MAX_AGE", 600)
+# Larger images are converted by a job, not in the download request: re-encoding 24 MP
+# takes about a second of CPU and a few hundred MB in a web worker, which would stall
+# the other requests that worker serves.
+EXPORT_SYNC_MAX_PIXELS = envint("EXPORT_SYNC_MAX_PIXELS", 24_000_000)
 # Days an asset stays restorable in the trash before the purge task deletes its files.
 TRASH_RETENTION_DAYS = envint("TRASH_RETENTION_DAYS", 30)
 
