@@ -226,6 +226,7 @@ class ProviderHTTP:
                 )
                 raise error
             if attempt >= policy.max_attempts:
+                error.retry_later = False  # this call already retried it: no second layer
                 log.warning(
                     "%s %s failed for good after %d attempt(s): %s",
                     method,
@@ -242,13 +243,15 @@ class ProviderHTTP:
                     policy.deadline,
                     self.redact(error),
                 )
-                raise ProviderTimeout(
+                timeout = ProviderTimeout(
                     f"{self.label} did not succeed within {policy.deadline:g} s "
                     f"({attempt} attempts; last error: {error.user_message})",
                     provider=self.provider,
                     status=error.status,
                     retry_after=error.retry_after,
                 )
+                timeout.retry_later = False
+                raise timeout
             log.info(
                 "%s %s: %s; retry %d/%d in %.2fs",
                 method,

@@ -9,7 +9,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 4
+#: Re-runs of a job whose provider asked to come back later (see ``services`` on retries).
+MAX_RETRIES = 2
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
