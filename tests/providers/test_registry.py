@@ -384,6 +384,22 @@ def test_a_model_no_longer_listed_is_skipped_with_its_reason(stability_fake, clo
     reg.close()
 
 
+def test_a_provider_no_longer_configured_is_skipped(stability_fake, clock):
+    reg = make(
+        env_for({"stability": stability_fake}), provider_kwargs={"stability": {"clock": clock}}
+    )
+    result = reg.execute_routes(
+        [("openai", "gpt-image-1"), ("stability", "core")],
+        lambda spec: ProviderRequest(Capability.TEXT_TO_IMAGE, prompt="a kite"),
+    )
+    assert result.model == "core"
+    [skipped] = result.meta["skipped_routes"]
+    assert skipped["code"] == "unavailable" and "not configured" in skipped["reason"]
+    with pytest.raises(ProviderUnavailable):
+        reg.execute_routes([("openai", "gpt-image-1")], lambda spec: None)
+    reg.close()
+
+
 def test_falls_back_only_for_transient_faults_and_refusals():
     assert falls_back(TransientError("busy"))
     assert falls_back(RequestRefused("model: must be one of …", status=400))
