@@ -4,6 +4,16 @@ create (quote, hold, enqueue on commit) → claim (queued→running, once) → r
 with progress → store outputs through ``assets`` → capture the hold and succeed; or fail /
 cancel and release the hold. Every state change is a conditional UPDATE, so a redelivered
 or duplicated task never runs the work twice and never charges twice.
+
+Retries: one layer per failure. The provider's HTTP client retries short faults inside the
+call (a dropped connection, a 5xx, a 429 or a loading model whose wait is at most a few
+seconds): at most ``RetryPolicy.max_attempts`` (3) attempts within its deadline. A fault
+that names a longer wait (``Retry-After: 60``, a model that needs 20 s to load) comes back
+at once with ``retry_later`` set, and only then does this pipeline re-queue the job, after
+that wait (capped at ``MAX_COUNTDOWN``), at most ``tasks.MAX_RETRIES`` (2) times. A fault
+the client already retried to the end fails the job (Create's Auto tries its next route
+first). Worst case for one request: (1 + 2) runs × 3 attempts = 9 HTTP attempts, waiting
+at most 3 × the client's 30 s deadline plus 2 × ``MAX_COUNTDOWN``.
 """
 
 from __future__ import annotations
@@ -34,6 +44,9 @@ from .registry import Operation, get_operation
 from .tasks import job_run_task as _job_run_task
 
 logger = logging.getLogger(__name__)
+
+#: The longest a job waits in the queue before it runs again for a provider's Retry-After.
+MAX_COUNTDOWN = 300.0
 
 GENERIC_FAILURE = (
     "Something went wrong on our side while running this job. Your credits were not charged."
@@ -250,8 +263,9 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
     """Run a queued job to the end. Returns the job's final (or current) status.
 
     Safe to call more than once for the same job: only the call that claims it works.
-    Raises ``JobRetryLater`` on a transient provider fault when retries are left (the job is
-    back in ``queued``); otherwise every failure ends as a failed job with its hold released.
+    Raises ``JobRetryLater`` when the provider asks to come back later (``retry_later``, see
+    the module docstring) and retries are left (the job is back in ``queued``); otherwise
+    every failure ends as a failed job with its hold released.
     """
     if not _claim(job_id):
         status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
@@ -307,8 +321,8 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
     except Canceled:
         return Job.Status.CANCELED
     except ProviderError as exc:
-        if exc.transient and retries_left > 0:
-            countdown = exc.retry_after or min(60, 2 ** (job.attempts + 1))
+        if exc.retry_later and retries_left > 0:
+            countdown = min(MAX_COUNTDOWN, exc.retry_after or 2 ** (job.attempts + 1))
             Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
                 status=Job.Status.QUEUED,
                 message=f"{exc.user_message} Retrying in {countdown:.0f} s…",
