@@ -247,6 +247,8 @@ STORAGES = {
 
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 30 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", 50_000_000)
+# The largest image any operation may make, whatever the plan (memory is the limit).
+OUTPUT_MAX_PIXELS = envint("OUTPUT_MAX_PIXELS", 100_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SIGNED_URL_MAX_AGE = envint("SIGNED_URL_MAX_AGE", 600)

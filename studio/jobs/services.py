@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -82,6 +83,9 @@ def _preflight_kwargs(
         "provider": params.get("provider") or operation.provider,
         "model": params.get("model", ""),
         "active_jobs": Job.objects.filter(owner=user, status__in=Job.ACTIVE_STATUSES).count(),
+        "jobs_last_hour": Job.objects.filter(
+            owner=user, created_at__gte=timezone.now() - timedelta(hours=1)
+        ).count(),
         **operation.limits(params, inputs or []),
     }
 
