@@ -38,12 +38,16 @@ def make_thumbnail(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> tuple[byt
 
 
 # Display specs: name → (width, height, mode). "cover" crops to fill the box around the
-# focal point (fixed-aspect grid tiles); "fit" keeps the whole picture inside the box.
+# focal point (fixed-aspect grid tiles); "fit" keeps the whole picture inside the box;
+# "reduced" fits the box and is always smaller than the original (at most 3/4 of each
+# side): what a share board with downloads off shows, so no full-size copy leaves.
 RENDITION_SPECS: dict[str, tuple[int, int, str]] = {
     "grid": (360, 360, "cover"),
     "list": (96, 96, "cover"),
     "preview": (1600, 1600, "fit"),
+    "shared": (1024, 1024, "reduced"),
 }
+REDUCED_SCALE = 0.75
 
 
 def make_rendition(
@@ -67,6 +71,10 @@ def make_rendition(
             centre = (float(focal_point["x"]), float(focal_point["y"]))
             centre = tuple(min(1.0, max(0.0, c)) for c in centre)
         img = ImageOps.fit(img, (width, height), Image.Resampling.LANCZOS, centering=centre)
+    elif mode == "reduced":
+        scale = min(width / img.width, height / img.height, REDUCED_SCALE)
+        size = (max(1, int(img.width * scale)), max(1, int(img.height * scale)))
+        img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     else:
         img.thumbnail((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return encode(img, "webp", quality=80), img.width, img.height

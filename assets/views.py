@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from imagestudio.htmx import is_fragment
+from imagestudio.uploads import refused_message
 
 from . import services
 from .archive import zip_stream
@@ -165,7 +166,12 @@ def _store_upload(request, uploaded) -> tuple[Asset | None, UploadForm]:
     """Validate and store one uploaded file (or none): the new asset or None, and the form
     that carries the errors."""
     form = UploadForm(request.POST, MultiValueDict({"file": [uploaded]} if uploaded else {}))
-    if form.is_valid():
+    if refused := refused_message(request):
+        # The upload handler stopped the body while it streamed in: say why.
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", refused)
+    elif form.is_valid():
         f = form.cleaned_data["file"]
         try:
             asset = asset_create_from_upload(
@@ -364,6 +370,7 @@ def _detail_context(request, asset: Asset) -> dict:
         "tag_form": TagForm(),
         "export_form": ExportForm(),
         "link_form": TempLinkForm(),
+        "temp_links": services.temp_links_live(asset=asset),
         "share_form": ShareForm(),
     }
 
@@ -511,12 +518,35 @@ def temp_link(request, asset_id):
     asset = _owner_asset(request, asset_id)
     form = TempLinkForm(request.POST)
     seconds = form.cleaned_data["seconds"] if form.is_valid() else 3600
+    seconds = min(seconds, services.temp_link_max_seconds())
     url = request.build_absolute_uri(services.temp_link_create(asset=asset, seconds=seconds))
     expires = timezone.now() + timedelta(seconds=seconds)
-    context = {"asset": asset, "url": url, "expires": expires, "link_form": form}
+    context = {
+        "asset": asset,
+        "url": url,
+        "expires": expires,
+        "link_form": form,
+        "temp_links": services.temp_links_live(asset=asset),
+    }
     if is_fragment(request):
         return render(request, "assets/_temp_link.html", context)
     return render(request, "assets/temp_link.html", context)
+
+
+@login_required
+@require_POST
+def temp_link_revoke(request, asset_id, link_id):
+    asset = _owner_asset(request, asset_id)
+    if not services.temp_link_revoke(asset=asset, link_id=link_id):
+        raise Http404("No such link.")
+    if is_fragment(request):
+        return render(
+            request,
+            "assets/_temp_links.html",
+            {"asset": asset, "temp_links": services.temp_links_live(asset=asset)},
+        )
+    messages.success(request, "The link no longer works.")
+    return redirect(asset)
 
 
 # --------------------------------------------------------------------------- files

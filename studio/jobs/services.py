@@ -19,13 +19,14 @@ at most 3 × the client's 30 s deadline plus 2 × ``MAX_COUNTDOWN``.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -263,7 +264,46 @@ def _read_input(asset: Asset) -> bytes:
         return fh.read()
 
 
+class _Heartbeat:
+    """While a job runs in this process, touch its heartbeat every ``JOB_HEARTBEAT_SECONDS``
+    from a side thread, so a long step (an upscale, an inpaint, a social pack, a slow
+    provider) never looks stale, and ``JOB_STALE_AFTER`` can be a minute or two. A killed
+    worker takes the thread with it: the heartbeat stops and the sweeper recovers the job."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"job-{job_id}-heartbeat")
+        self.thread.daemon = True
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        try:
+            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                try:
+                    Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:  # noqa: BLE001 - a missed beat must not stop the job
+                    logger.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
+        finally:
+            connection.close()
+
+
 def job_run(*, job_id: int, retries_left: int = 0) -> str:
+    """Run a queued job to the end, its heartbeat beating meanwhile (see ``_Heartbeat``)."""
+    with _Heartbeat(job_id):
+        return _job_run(job_id=job_id, retries_left=retries_left)
+
+
+def _job_run(*, job_id: int, retries_left: int = 0) -> str:
     """Run a queued job to the end. Returns the job's final (or current) status.
 
     Safe to call more than once for the same job: only the call that claims it works.
