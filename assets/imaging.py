@@ -8,6 +8,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
+from providers.local.imaging import normalise_mode
+
 THUMBNAIL_SIZE = 480
 
 
@@ -25,7 +27,8 @@ def make_thumbnail(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> tuple[byt
 
     ``img`` is left untouched (the thumbnail is made from an upright copy).
     """
-    thumb = ImageOps.exif_transpose(img)
+    # 16-bit greyscale is scaled to 8 bits first: converting it directly clips to white.
+    thumb = normalise_mode(ImageOps.exif_transpose(img))
     thumb.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
     if thumb.mode not in ("RGB", "RGBA"):
         has_alpha = thumb.mode in ("LA", "PA") or "transparency" in thumb.info
@@ -56,7 +59,7 @@ def make_rendition(
     width, height, mode = RENDITION_SPECS[spec]
     img = Image.open(fh)
     img.draft("RGB", (width * 2, height * 2))
-    img = ImageOps.exif_transpose(img)
+    img = normalise_mode(ImageOps.exif_transpose(img))
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
     img = img.convert("RGBA" if has_alpha else "RGB")
     if mode == "cover":
@@ -93,12 +96,14 @@ def convert_image(
     exif = img.info.get("exif")
     icc = img.info.get("icc_profile")
     img.load()
+    if not (pil_format == "PNG" and img.mode.startswith("I;16")):
+        img = normalise_mode(img)  # PNG keeps 16-bit greyscale as it is
     if pil_format == "JPEG" and img.mode not in ("RGB", "L"):
         rgba = img.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
         img = flat
-    elif img.mode not in ("RGB", "RGBA", "L", "LA"):
+    elif img.mode not in ("RGB", "RGBA", "L", "LA", "I;16"):
         img = img.convert("RGBA")
     if not keep_metadata:
         # Nothing from the source rides along: no XMP packet, PNG text chunks or recipe.

@@ -4,12 +4,42 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from ..base import InvalidInput
 
 FORMAT_CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 FORMAT_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+
+
+_HIGH_DEPTH = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+def normalise_mode(img: Image.Image) -> Image.Image:
+    """Return ``img`` in a mode every operation handles (8-bit L, LA, P, PA, RGB, RGBA).
+
+    16-bit and 32-bit greyscale (a 16-bit PNG opens as ``I;16``) is scaled to 8 bits;
+    Pillow's own conversion would clip every level above 255 to white. CMYK, YCbCr
+    and other colour spaces become RGB. The image's ``info`` is kept.
+    """
+    if img.mode in ("1", "L", "LA", "P", "PA", "RGB", "RGBA"):
+        return img
+    if img.mode in _HIGH_DEPTH:
+        arr = np.asarray(img, dtype=np.float64)
+        if img.mode == "F":
+            peak = float(arr.max()) if arr.size else 0.0
+            scale = 255.0 if peak <= 1.0 else 255.0 / max(peak, 1.0)
+        elif img.mode.startswith("I;16"):
+            scale = 255.0 / 65535.0
+        else:  # 32-bit integers: 16-bit data in practice, 8-bit when it fits
+            peak = float(arr.max()) if arr.size else 0.0
+            scale = 1.0 if peak <= 255 else 255.0 / (65535.0 if peak <= 65535 else peak)
+        out = Image.fromarray(np.clip(arr * scale + 0.5, 0, 255).astype(np.uint8), "L")
+    else:
+        out = img.convert("RGBA" if has_alpha(img) else "RGB")
+    out.info.update(img.info)
+    return out
 
 
 def open_image(data: bytes) -> Image.Image:
@@ -26,7 +56,7 @@ def open_image(data: bytes) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput("The input file is not a readable image.") from exc
     source_format = img.format
-    img = ImageOps.exif_transpose(img)
+    img = normalise_mode(ImageOps.exif_transpose(img))
     img.info.setdefault("source_format", source_format or "PNG")
     return img
 
