@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from assets.services import asset_create_from_upload
-from studio.models import Job
+from studio.jobs.models import Job
 from tests.factories import UserFactory
 
 from .helpers import sign_in
