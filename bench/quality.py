@@ -340,7 +340,8 @@ def main() -> None:
     labels = json.loads(LABELS.read_text())
     photos = [(entry, load_photo(entry)) for entry in labels["photos"]]
     print(
-        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs "
+        f"(load {os.getloadavg()[0]:.1f}); "
         f"numpy {np.__version__}, opencv {cv2.__version__}, "
         f"onnxruntime {__import__('onnxruntime').__version__}; "
         f"face detector: {'mtcnn' if focal.mtcnn_available() else 'haar'}; "

@@ -7,7 +7,8 @@ Two ways to apply a palette:
   error diffusion (Pillow's, in RGB) mixes neighbouring palette colours so gradients
   survive as patterns instead of bands.
 * ``tint`` keeps each pixel's lightness, so shading and detail stay, and pulls its
-  colour (a*, b*) towards the nearest palette colour's: a soft grade towards the palette.
+  colour (a*, b*) towards the nearest palette colours' (a distance-weighted blend, so
+  no hard borders appear where two palette colours are equally near): a soft grade.
 
 ``strength`` (0–1) blends the result with the original in both modes. Alpha is kept.
 
@@ -31,7 +32,8 @@ from .imaging import normalise_mode
 APPLY_MODES = ("map", "tint")
 MIN_COLOURS = 2
 MAX_COLOURS = 32
-_CHUNK = 1 << 18  # pixels per nearest-colour step: keeps the distance table small
+_CHUNK = 1 << 18
+TINT_SPREAD = 10.0  # ΔE over which the tint blends neighbouring palette colours  # pixels per nearest-colour step: keeps the distance table small
 
 
 def parse_colours(colours) -> np.ndarray:
@@ -61,6 +63,25 @@ def nearest(lab: np.ndarray, palette_lab: np.ndarray) -> np.ndarray:
         block = lab[start : start + _CHUNK]
         dist = (block**2).sum(axis=1)[:, None] - 2.0 * block @ palette_lab.T + p2
         out[start : start + _CHUNK] = dist.argmin(axis=1)
+    return out
+
+
+def soft_target(lab: np.ndarray, palette_lab: np.ndarray, *, spread: float) -> np.ndarray:
+    """The palette's a*b* for each pixel of ``lab`` (N×3), as a blend of the nearest colours.
+
+    Weights fall off as ``exp(-(d - d_nearest) / spread)`` with the ΔE distance ``d``,
+    so where two palette colours are about equally near the tint blends them instead of
+    jumping from one to the other.
+    """
+    out = np.empty((len(lab), 2), dtype=np.float32)
+    p2 = (palette_lab**2).sum(axis=1)[None, :]
+    for start in range(0, len(lab), _CHUNK):
+        block = lab[start : start + _CHUNK]
+        d2 = np.maximum((block**2).sum(axis=1)[:, None] - 2.0 * block @ palette_lab.T + p2, 0)
+        d = np.sqrt(d2)
+        w = np.exp(-(d - d.min(axis=1, keepdims=True)) / spread)
+        w /= w.sum(axis=1, keepdims=True)
+        out[start : start + _CHUNK] = w @ palette_lab[:, 1:]
     return out
 
 
@@ -96,9 +117,9 @@ def apply_palette(
     else:
         lab = _lab(rgb)
         flat = lab.reshape(-1, 3)
-        target = palette_lab[nearest(flat, palette_lab)]
         tinted = flat.copy()
-        tinted[:, 1:] = target[:, 1:]  # the palette's hue and chroma, the pixel's lightness
+        # The palette's hue and chroma, the pixel's own lightness.
+        tinted[:, 1:] = soft_target(flat, palette_lab, spread=TINT_SPREAD)
         tinted = tinted.reshape(h, w, 3)
         out = np.clip(cv2.cvtColor(tinted, cv2.COLOR_LAB2RGB) * 255.0 + 0.5, 0, 255)
         out = out.astype(np.uint8)

@@ -146,6 +146,19 @@ def test_tint_keeps_the_shading_and_moves_the_colour(coffee):
     assert before[..., 1].mean() > 140 and after[..., 1].mean() < 128
 
 
+def test_tint_has_no_hard_border_between_two_palette_colours():
+    # A ramp between two colours: a nearest-colour tint would jump half way along.
+    t = np.linspace(0, 1, 256, dtype=np.float32)[None, :, None]
+    ramp = (np.array([200, 60, 50]) * (1 - t) + np.array([40, 90, 200]) * t).astype(np.uint8)
+    img = Image.fromarray(np.repeat(ramp, 4, axis=0))
+
+    out = np.asarray(palettes.apply_palette(img, ["#c83c32", "#285ac8"], mode="tint"))
+
+    b = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[1, :, 2].astype(int)
+    assert b[0] - b[-1] > 60  # it does go from red (yellowish b*) to blue
+    assert np.abs(np.diff(b)).max() <= 4
+
+
 def test_strength_blends_with_the_original(coffee):
     img = Image.fromarray(coffee[:60, :80])
 
