@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
-from media import FORMATS, encode
+from media import FORMATS, encode, normalise_mode
 
 THUMBNAIL_SIZE = 480
 
@@ -27,7 +27,8 @@ def make_thumbnail(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> tuple[byt
 
     ``img`` is left untouched (the thumbnail is made from an upright copy).
     """
-    thumb = ImageOps.exif_transpose(img)
+    # 16-bit greyscale is scaled to 8 bits first: converting it directly clips to white.
+    thumb = normalise_mode(ImageOps.exif_transpose(img))
     thumb.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
     if thumb.mode not in ("RGB", "RGBA"):
         has_alpha = thumb.mode in ("LA", "PA") or "transparency" in thumb.info
@@ -62,7 +63,7 @@ def make_rendition(
     width, height, mode = RENDITION_SPECS[spec]
     img = Image.open(fh)
     img.draft("RGB", (width * 2, height * 2))
-    img = ImageOps.exif_transpose(img)
+    img = normalise_mode(ImageOps.exif_transpose(img))
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
     img = img.convert("RGBA" if has_alpha else "RGB")
     if mode == "cover":

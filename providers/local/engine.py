@@ -132,7 +132,9 @@ _FILL_METHOD = ParamSpec(
     default="auto",
     choices=inpaint.METHODS,
     label="Fill method",
-    help="Auto: quick smooth fill for thin marks, texture copying (PatchMatch) for objects.",
+    help="Auto: a quick fill for thin marks; for larger areas, texture from right next to "
+    "the hole where the surroundings are textured and a smooth, grained fill where they "
+    "are smooth (on extended canvas: smooth). Smooth, Telea and PatchMatch force one filler.",
 )
 
 AI_MODELS: tuple[ModelSpec, ...] = (

@@ -16,6 +16,9 @@ FORMAT_EXTENSIONS = {f.pil: f.extension for f in media.FORMATS.values()}
 has_alpha = media.has_alpha
 
 
+normalise_mode = media.normalise_mode
+
+
 def open_image(data: bytes) -> Image.Image:
     """Decode ``data`` (already validated at upload) into an upright, loaded image.
 
@@ -30,7 +33,7 @@ def open_image(data: bytes) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput("The input file is not a readable image.") from exc
     source_format = img.format
-    img = ImageOps.exif_transpose(img)
+    img = normalise_mode(ImageOps.exif_transpose(img))
     img.info.setdefault("source_format", source_format or "PNG")
     return img
 
