@@ -16,7 +16,16 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import Asset, AssetTag, Collection, CollectionItem, ShareLink, Tag, UsageEvent
+from .models import (
+    Asset,
+    AssetTag,
+    Collection,
+    CollectionItem,
+    SearchTerm,
+    ShareLink,
+    Tag,
+    UsageEvent,
+)
 
 PAGE_SIZE = 48
 
@@ -43,7 +52,10 @@ CARD_FIELDS = (
     "usage_count",
     "is_favourite",
     "created_at",
+    "updated_at",
     "trashed_at",
+    "source_job_id",
+    "stack_size",
 )
 
 
@@ -218,6 +230,21 @@ class LibraryFilters:
     collection: Collection | None = None
     tag: str = ""
     sort: str = "newest"
+    # Outputs made from another library item (edits, upscales, social renditions).
+    derived: bool = True
+    # Open one job's stack: every output of that job, flat.
+    stack: uuid.UUID | None = None
+
+
+# Search limits: longer queries are refused with a message (never "no filter at all"),
+# and only the first words of a long query are searched, so its cost stays bounded.
+SEARCH_MAX_CHARS = 200
+SEARCH_MAX_TERMS = 8
+
+
+def search_words(q: str) -> list[str]:
+    """The words of ``q`` that are searched (at most ``SEARCH_MAX_TERMS``)."""
+    return re.findall(r"\w+", q)[:SEARCH_MAX_TERMS]
 
 
 _HEX_ID = re.compile(r"^[0-9a-f]{6,32}$")
@@ -239,7 +266,7 @@ def _uuid_prefix_range(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
 
 def _search_condition(q: str, *, owner) -> Q:
     """Match ``q`` against title, prompt, tags, model, provider, id prefix and seed."""
-    q = q.strip()[:200]
+    q = q.strip()[:SEARCH_MAX_CHARS]
     cond = Q(pk__in=[])
     id_range = _uuid_prefix_range(q)
     if id_range:
@@ -248,10 +275,10 @@ def _search_condition(q: str, *, owner) -> Q:
         seed = int(q)
         if -(2**63) <= seed < 2**63:
             cond |= Q(seed=seed)
+    words = search_words(q)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery
 
-        words = re.findall(r"\w+", q)
         if re.search(r"[\"]|(^|\s)-|\bor\b", q, re.IGNORECASE) or not words:
             # Quotes, exclusions and OR: the user wrote a web-style query; honour it.
             query = SearchQuery(q, search_type="websearch", config="english")
@@ -260,13 +287,10 @@ def _search_condition(q: str, *, owner) -> Q:
             query = SearchQuery(
                 " & ".join(f"{w}:*" for w in words), search_type="raw", config="english"
             )
-        cond |= Q(search_vector=query)
-        if len(q) >= 3:
-            # Typos and fragments of titles ("sunsett"): trigram word similarity, GIN-indexed.
-            cond |= Q(title__trigram_word_similar=q)
-        return cond
+        # One indexed condition per branch (GIN, unique id, seed): the planner ORs bitmaps.
+        # Typos are handled by ``search_suggestion`` when this finds nothing.
+        return cond | Q(search_vector=query)
     # Other databases: every word must appear somewhere, case-insensitively.
-    words = q.split()
     if words:
         every = Q()
         for word in words:
@@ -286,10 +310,60 @@ def _search_condition(q: str, *, owner) -> Q:
     return cond
 
 
+def search_suggestion(q: str, *, owner) -> str | None:
+    """``q`` with each word the owner has never used replaced by the closest word they
+    have ("astronut" → "astronaut"), or None when no word needs (or finds) a correction.
+
+    PostgreSQL ranks the owner's vocabulary by trigram similarity (GIN-indexed, so a
+    handful of index probes whatever the library's size); other databases compare the
+    vocabulary in Python.
+    """
+    words = [w.lower() for w in search_words(q)]
+    candidates = [w for w in words if len(w) >= 3 and not w.isdigit()]
+    if not candidates:
+        return None
+    terms = SearchTerm.objects.filter(owner=owner)
+    known = set(terms.filter(word__in=candidates).values_list("word", flat=True))
+    fixes: dict[str, str] = {}
+    for word in candidates:
+        if word in known:
+            continue
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import TrigramSimilarity
+
+            best = (
+                terms.filter(word__trigram_similar=word)
+                .annotate(similarity=TrigramSimilarity("word", word))
+                .order_by("-similarity", "word")
+                .values_list("word", flat=True)
+                .first()
+            )
+        else:
+            import difflib
+
+            pool = list(
+                terms.filter(word__startswith=word[0]).values_list("word", flat=True)[:20000]
+            )
+            best = next(iter(difflib.get_close_matches(word, pool, n=1, cutoff=0.75)), None)
+        if best and best != word:
+            fixes[word] = best
+    if not fixes:
+        return None
+    return " ".join(fixes.get(w, w) for w in words)
+
+
 def library_queryset(*, owner, filters: LibraryFilters) -> QuerySet[Asset]:
     """The owner's assets matching ``filters`` (not yet ordered or paginated)."""
     status = Asset.Status.TRASHED if filters.trashed else Asset.Status.READY
-    qs = Asset.objects.filter(owner=owner, status=status)
+    # Masks never show in the library: they belong to the job that used them.
+    qs = Asset.objects.filter(owner=owner, status=status, is_mask=False)
+    if filters.stack is not None:
+        qs = qs.filter(source_job_id=filters.stack)
+    elif not filters.trashed:
+        # A job's outputs are one tile (the stack's cover) until the stack is opened.
+        qs = qs.filter(stacked_under__isnull=True)
+    if not filters.derived:
+        qs = qs.filter(parent__isnull=True)
     if filters.q:
         qs = qs.filter(_search_condition(filters.q, owner=owner))
     if filters.kind:
