@@ -11,7 +11,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -283,9 +284,19 @@ def _search_condition(q: str, *, owner) -> Q:
             # Quotes, exclusions and OR: the user wrote a web-style query; honour it.
             query = SearchQuery(q, search_type="websearch", config="english")
         else:
-            # Every word must match, the last (or any) as a prefix: "suns" finds "sunset".
+            # Every word must match. A word the owner has used is matched as that word
+            # (stemmed), which the planner can estimate from the column's statistics;
+            # any other word as a prefix: "suns" finds "sunset".
+            lowered = [w.lower() for w in words]
+            known = set(
+                SearchTerm.objects.filter(owner=owner, word__in=lowered).values_list(
+                    "word", flat=True
+                )
+            )
             query = SearchQuery(
-                " & ".join(f"{w}:*" for w in words), search_type="raw", config="english"
+                " & ".join(w if w in known else f"{w}:*" for w in lowered),
+                search_type="raw",
+                config="english",
             )
         # One indexed condition per branch (GIN, unique id, seed): the planner ORs bitmaps.
         # Typos are handled by ``search_suggestion`` when this finds nothing.
@@ -388,7 +399,35 @@ def library_queryset(*, owner, filters: LibraryFilters) -> QuerySet[Asset]:
                 CollectionItem.objects.filter(collection=filters.collection, asset=OuterRef("pk"))
             )
         )
-    if filters.tag:
+    prefiltered = bool(
+        filters.tag and connection.vendor == "postgresql" and re.search(r"\w", filters.tag)
+    )
+    if prefiltered:
+        # A tag's words are in the search document too: the GIN index narrows the rows
+        # to those carrying them (in the same index scan as the search words), and the
+        # exact test below decides. A tag of stop words only has no lexemes to look for;
+        # the first test is a constant the planner folds away.
+        qs = qs.filter(
+            RawSQL(
+                "(numnode(plainto_tsquery('english', %s)) = 0"
+                " OR assets_asset.search_vector @@ plainto_tsquery('english', %s))",
+                [filters.tag, filters.tag],
+                output_field=BooleanField(),
+            )
+        )
+    if prefiltered:
+        # Checked row by row on what the index found: OFFSET 0 keeps PostgreSQL from
+        # turning the test into a join driven by every asset that carries the tag.
+        qs = qs.filter(
+            RawSQL(
+                "EXISTS (SELECT 1 FROM assets_assettag l JOIN assets_tag t ON t.id = l.tag_id"
+                " WHERE l.asset_id = assets_asset.id AND t.owner_id = %s AND t.name = %s"
+                " OFFSET 0)",
+                [owner.pk, filters.tag],
+                output_field=BooleanField(),
+            )
+        )
+    elif filters.tag:
         qs = qs.filter(
             Exists(
                 AssetTag.objects.filter(
@@ -502,6 +541,22 @@ def library_page(
         first = items[0]
         prev_cursor = _encode_cursor(getattr(first, column), first.pk)
     return KeysetPage(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor, sort=sort)
+
+
+COUNT_CAP = 10_000
+
+
+def library_count(qs: QuerySet[Asset], *, filters: LibraryFilters) -> int | None:
+    """How many items the plain library (or trash) holds, up to ``COUNT_CAP + 1``; None
+    for a search or filter.
+
+    The plain library is counted from the grid index alone and stops at the cap ("10,000+
+    items"). Counting the matches of a search or filter would cost as much again as the
+    page itself (every match collected from the index), so those say "more than a page".
+    """
+    if filters == LibraryFilters(sort=filters.sort, trashed=filters.trashed):
+        return qs.order_by()[: COUNT_CAP + 1].count()
+    return None
 
 
 # --------------------------------------------------------------------------- tags, collections

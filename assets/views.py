@@ -41,6 +41,8 @@ from .forms import (
 from .imaging import EXPORT_FORMATS, RENDITION_SPECS, convert_image
 from .models import Asset, UsageEvent
 from .selectors import (
+    COUNT_CAP,
+    PAGE_SIZE,
     SEARCH_MAX_TERMS,
     SORT_LABELS,
     KeysetPage,
@@ -56,6 +58,7 @@ from .selectors import (
     assets_in_live_shares,
     collection_get_for_owner,
     collection_list,
+    library_count,
     library_page,
     library_queryset,
     search_suggestion,
@@ -68,7 +71,6 @@ from .services import asset_create_from_upload
 # Rendition and placeholder responses: the URL of a made rendition never changes content.
 IMMUTABLE = "private, max-age=31536000, immutable"
 TEXT_PREVIEW_BYTES = 20_000
-COUNT_CAP = 10_000
 
 
 def _is_fragment(request) -> bool:
@@ -129,12 +131,8 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
                 fixed_qs, fixed_page = page_of(fixed)
                 if fixed_page.items:
                     corrected_from, filters, qs, page = filters.q, fixed, fixed_qs, fixed_page
-        # Counting stops at the cap: an exact count of a huge archive costs a full scan,
-        # and "10,000+ items" tells the user as much. A short page needs no count at all.
-        if page.has_other_pages:
-            count = qs.order_by()[: COUNT_CAP + 1].count()
-        else:
-            count = len(page.items)
+        # A short page needs no count at all.
+        count = library_count(qs, filters=filters) if page.has_other_pages else len(page.items)
     params = request.GET.copy()
     for key in ("after", "before"):
         params.pop(key, None)
@@ -144,8 +142,9 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
         "form": form,
         "filters": filters,
         "page": page,
-        "count": min(count, COUNT_CAP),
-        "count_capped": count > COUNT_CAP,
+        "count": None if count is None else min(count, COUNT_CAP),
+        "count_capped": count is not None and count > COUNT_CAP,
+        "page_size": PAGE_SIZE,
         "search_error": search_error,
         "corrected_from": corrected_from,
         "terms_capped": len(re.findall(r"\w+", filters.q)) > SEARCH_MAX_TERMS,

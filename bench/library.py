@@ -494,6 +494,8 @@ def run_size(client, owner, size: int, args) -> dict:
     }
     out = {"assets": size}
     for name, url in urls.items():
+        if args.cases and name not in args.cases:
+            continue
         median, p95, queries, html = measure(client, url, runs=args.runs)
         out[name] = (median, p95, queries)
         print(
@@ -506,12 +508,16 @@ def run_size(client, owner, size: int, args) -> dict:
             assert 'class="stack-count"' in html, "no job stack on the first page"
     refused = client.get("/library/?q=" + "x" * 300, **HX).content.decode()
     assert "at most" in refused and "asset-card" not in refused, "over-long query not refused"
-    out["first_page_cold"] = measure_cold(client, urls["first_page"], runs=max(5, args.runs // 4))
-    print(
-        f"{size:>9,} assets  first page, empty tile cache: median {out['first_page_cold']:.1f} ms"
-    )
+    if not args.cases or "first_page" in args.cases:
+        out["first_page_cold"] = measure_cold(
+            client, urls["first_page"], runs=max(5, args.runs // 4)
+        )
+        print(
+            f"{size:>9,} assets  first page, empty tile cache: "
+            f"median {out['first_page_cold']:.1f} ms"
+        )
     if args.explain and connection.vendor == "postgresql":
-        for name in ("first_page", "deep_page", "search", "filtered_search", "typo_search"):
+        for name in [c for c in CASES if c in out]:
             explain(client, urls[name])
     if args.profile:
         profile(client, urls["first_page"], args.runs)
@@ -532,7 +538,9 @@ def main() -> None:
         help="measure the archive an earlier run left (one size, the same as then)",
     )
     parser.add_argument("--seed-only", action="store_true", help="seed, measure nothing")
+    parser.add_argument("--cases", default="", help=f"only these of {','.join(CASES)}")
     args = parser.parse_args()
+    args.cases = [c for c in args.cases.split(",") if c]
     # Whole blocks, so every stack and every derived item finds its source.
     sizes = sorted(max(5 * BLOCK, int(s) // (5 * BLOCK) * 5 * BLOCK) for s in args.sizes.split(","))
 
@@ -569,22 +577,22 @@ def main() -> None:
         return
 
     last, first = results[-1], results[0]
+    done = [c for c in CASES if c in last]
     print()
-    print(
-        f"deep/first page p95 at {last['assets']:,}: {last['deep_page'][1] / last['first_page'][1]:.2f}x"
-    )
+    if "deep_page" in last and "first_page" in last:
+        ratio = last["deep_page"][1] / last["first_page"][1]
+        print(f"deep/first page p95 at {last['assets']:,}: {ratio:.2f}x")
     ratios = {}
     if len(results) > 1:
-        for case in CASES:
+        for case in done:
             ratios[case] = last[case][1] / first[case][1]
             print(f"{case} p95 {last['assets']:,} vs {first['assets']:,}: {ratios[case]:.2f}x")
     fields = [f"database={connection.vendor}", f"assets={last['assets']}"]
-    fields += [f"queries_{c}={last[c][2]}" for c in ("first_page", "deep_page", "search")]
-    fields += [f"{c}_p95_ms={last[c][1]:.1f}" for c in CASES]
-    fields.append(f"first_page_cold_ms={last['first_page_cold']:.1f}")
-    for c in ("search", "filtered_search"):
-        if c in ratios:
-            fields.append(f"{c}_ratio={ratios[c]:.2f}")
+    fields += [f"queries_{c}={last[c][2]}" for c in done if c in ("first_page", "deep_page")]
+    fields += [f"{c}_p95_ms={last[c][1]:.1f}" for c in done]
+    if "first_page_cold" in last:
+        fields.append(f"first_page_cold_ms={last['first_page_cold']:.1f}")
+    fields += [f"{c}_ratio={ratios[c]:.2f}" for c in ("search", "filtered_search") if c in ratios]
     print("RESULT " + " ".join(fields))
 
 

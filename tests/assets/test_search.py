@@ -218,4 +218,15 @@ def test_postgres_indexes_exist(db):
             "SELECT indexname FROM pg_indexes WHERE tablename = 'assets_asset' AND indexdef ILIKE '%gin%'"
         )
         names = {row[0] for row in cursor.fetchall()}
-    assert {"asset_search_vector_gin", "asset_title_trgm_gin"} <= names
+    assert {"asset_owner_search_gin", "asset_title_trgm_gin"} <= names
+
+
+def test_tag_filters_find_tags_of_any_words(alice, library):
+    # "the" has no lexeme in PostgreSQL's English configuration: it must still filter.
+    assets_tag(owner=alice, asset_ids=[library["upload"].pk], names=["the", "summer trip"])
+    assets_tag(owner=alice, asset_ids=[library["city"].pk], names=["trips"])
+    assert _search(alice, tag="the") == {library["upload"]}
+    assert _search(alice, tag="summer trip") == {library["upload"]}
+    assert _search(alice, tag="trips") == {library["city"]}
+    assert _search(alice, tag="trips", q="neon") == {library["city"]}
+    assert _search(alice, tag="summer trip", q="neon") == set()
