@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -45,7 +47,11 @@ from .forms import (
 from .imaging import EXPORT_FORMATS, RENDITION_SPECS, convert_image
 from .models import Asset, UsageEvent
 from .selectors import (
+    COUNT_CAP,
+    PAGE_SIZE,
+    SEARCH_MAX_TERMS,
     SORT_LABELS,
+    KeysetPage,
     asset_collections,
     asset_exports,
     asset_get_for_owner,
@@ -58,8 +64,10 @@ from .selectors import (
     assets_in_live_shares,
     collection_get_for_owner,
     collection_list,
+    library_count,
     library_page,
     library_queryset,
+    search_suggestion,
     share_get_for_owner,
     share_list,
     tag_list,
@@ -69,7 +77,6 @@ from .services import asset_create_from_upload
 # Rendition and placeholder responses: the URL of a made rendition never changes content.
 IMMUTABLE = "private, max-age=31536000, immutable"
 TEXT_PREVIEW_BYTES = 20_000
-COUNT_CAP = 10_000
 
 
 def _next_url(request, default: str) -> str:
@@ -98,27 +105,50 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
             owner=request.user, public_id=_uuid_or_404(request.GET["collection"])
         )
     filters = form.filters(collection=collection, trashed=trashed)
+    search_error = form.search_error
     view_mode = "list" if request.GET.get("view") == "list" else "grid"
-    qs = library_queryset(owner=request.user, filters=filters)
-    page = library_page(
-        qs,
-        sort=filters.sort,
-        after=request.GET.get("after", ""),
-        before=request.GET.get("before", ""),
-        with_tags=view_mode == "list",
-    )
-    count = qs.order_by()[: COUNT_CAP + 1].count()
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+
+    def page_of(filters):
+        qs = library_queryset(owner=request.user, filters=filters)
+        page = library_page(
+            qs, sort=filters.sort, after=after, before=before, with_tags=view_mode == "list"
+        )
+        return qs, page
+
+    corrected_from = ""
+    if search_error:
+        # Refuse the search with its reason; never fall back to the unfiltered library.
+        qs, page, count = None, KeysetPage([], None, None, filters.sort), 0
+    else:
+        qs, page = page_of(filters)
+        if filters.q and not page.items and not (after or before):
+            # Nothing matched: try the owner's closest words ("astronut" → "astronaut").
+            suggestion = search_suggestion(filters.q, owner=request.user)
+            if suggestion:
+                fixed = replace(filters, q=suggestion)
+                fixed_qs, fixed_page = page_of(fixed)
+                if fixed_page.items:
+                    corrected_from, filters, qs, page = filters.q, fixed, fixed_qs, fixed_page
+        # A short page needs no count at all.
+        count = library_count(qs, filters=filters) if page.has_other_pages else len(page.items)
     params = request.GET.copy()
     for key in ("after", "before"):
         params.pop(key, None)
+    if corrected_from:
+        params["q"] = filters.q
     return {
         "form": form,
         "filters": filters,
         "page": page,
-        # Counting stops at the cap: an exact count of a huge archive costs a full scan,
-        # and "10,000+ items" tells the user as much.
-        "count": min(count, COUNT_CAP),
-        "count_capped": count > COUNT_CAP,
+        "count": None if count is None else min(count, COUNT_CAP),
+        "count_capped": count is not None and count > COUNT_CAP,
+        "page_size": PAGE_SIZE,
+        "search_error": search_error,
+        "corrected_from": corrected_from,
+        "terms_capped": len(re.findall(r"\w+", filters.q)) > SEARCH_MAX_TERMS,
+        "max_terms": SEARCH_MAX_TERMS,
+        "stacks": filters.stack is None and not trashed,
         "query": params.urlencode(),
         "view_mode": view_mode,
         "trashed": trashed,
