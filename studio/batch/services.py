@@ -285,6 +285,7 @@ def batch_start(*, batch_id: int) -> str:
         return batch.status if batch else "missing"
     batch_fetch_inputs(batch=batch)
     batch_dispatch(batch_id=batch.pk)
+    batch_check_finished(batch_id=batch.pk)
     return batch.status
 
 

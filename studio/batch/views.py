@@ -193,7 +193,16 @@ def batch_cancel_view(request, batch_id):
 @require_POST
 def batch_retry_view(request, batch_id):
     batch = batch_get_for_owner(owner=request.user, public_id=batch_id)
-    numbers = [int(v) for v in request.POST.getlist("rows") if v.isdigit()] or None
+    numbers = None
+    if not request.POST.get("all"):
+        numbers = [int(v) for v in request.POST.getlist("rows") if v.isdigit()]
+        if not numbers:
+            messages.error(request, "Tick the failed rows to retry, or retry all of them.")
+            return (
+                redirect(batch)
+                if not is_fragment(request)
+                else HttpResponseClientRedirect(batch.get_absolute_url())
+            )
     try:
         rows = services.batch_retry(batch=batch, numbers=numbers)
     except services.BatchRefused as exc:

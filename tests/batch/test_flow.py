@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -271,3 +272,116 @@ def test_usage_report_shows_batch_spending(
     )
     batch_rows = [r for r in rows if r.module == "batch"]
     assert sum(r.credits for r in batch_rows) == 6
+
+
+def test_retry_of_chosen_rows_only(
+    alice, alice_client, funded, priced, eager, committed, image_server
+):
+    funded(100)
+    bad = [f"X{i},{image_server}/error,tools.convert,webp,80" for i in (1, 2)]
+    batch = services.batch_create_from_csv(user=alice, data=_csv(image_server, n_good=1, bad=bad))
+    committed(services.batch_approve, batch=batch)
+    assert dict(batch.rows.values_list("number", "status")) == {
+        1: "succeeded",
+        2: "failed",
+        3: "failed",
+    }
+    page = alice_client.get(batch.get_absolute_url()).content.decode()
+    assert 'aria-label="Retry row 2"' in page and 'aria-label="Retry row 1"' not in page
+    BatchRow.objects.filter(batch=batch).update(image_url=f"{image_server}/a.png")
+    with mock.patch("studio.batch.tasks.batch_start_task.apply_async"):
+        response = alice_client.post(f"/batch/{batch.public_id}/retry/", {"rows": ["3"]})
+    assert response.status_code == 302
+    assert dict(batch.rows.values_list("number", "status")) == {
+        1: "succeeded",
+        2: "failed",
+        3: "waiting",
+    }
+    assert account_for(user=alice).held == 2
+
+
+def test_cancel_stops_a_running_row_and_releases_its_hold(
+    alice, funded, priced, image_server, committed
+):
+    funded(100)
+    batch = services.batch_create_from_csv(user=alice, data=_csv(image_server, n_good=3))
+    with mock.patch("studio.batch.tasks.batch_start_task.apply_async"):
+        services.batch_approve(batch=batch)
+    with (
+        mock.patch("studio.jobs.tasks.job_run_task.apply_async"),
+        mock.patch("studio.batch.tasks.batch_dispatch_task.apply_async"),
+    ):
+        services.batch_start(batch_id=batch.pk)
+    running = batch.rows.get(number=1)
+    assert running.status == "running" and running.job.status == "queued"
+    committed(services.batch_cancel, batch=batch)
+    running.refresh_from_db()
+    assert running.status == "canceled" and running.job.status == "canceled"
+    assert set(batch.rows.values_list("status", flat=True)) == {"canceled"}
+    assert account_for(user=alice).held == 0
+    assert not LedgerEntry.objects.filter(kind="capture").exists()
+    # The worker that picks the canceled job up later does nothing with it.
+    from studio.jobs.services import job_run
+
+    assert job_run(job_id=running.job_id) == "canceled"
+
+
+def test_a_scheduled_batch_starts_when_due(alice, funded, priced, eager, committed, image_server):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    funded(100)
+    batch = services.batch_create_from_csv(user=alice, data=_csv(image_server, n_good=2))
+    later = timezone.now() + timedelta(hours=2)
+    with mock.patch("studio.batch.tasks.batch_start_task.apply_async") as start:
+        committed(services.batch_approve, batch=batch, scheduled_at=later)
+    assert start.call_args.kwargs["eta"] == later
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.SCHEDULED
+    assert services.batch_start(batch_id=batch.pk) == "scheduled"  # too early: nothing runs
+    assert services.batches_tick()["started"] == 0
+    Batch.objects.filter(pk=batch.pk).update(scheduled_at=timezone.now() - timedelta(seconds=1))
+    committed(services.batches_tick)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.FINISHED
+    assert batch.rows.filter(status="succeeded").count() == 2
+
+
+def test_a_429_from_the_provider_slows_it_for_every_batch(
+    business, alice_asset, providers_on, settings
+):
+    from providers.base import Capability
+    from studio.batch.limits import limiter
+    from studio.jobs.forms import OperationForm
+    from studio.jobs.registry import Operation, register, unregister
+    from studio.jobs.services import JobRetryLater, job_create, job_run
+
+    settings.BATCH_PROVIDER_LIMITS = {"stability": 6, "default": 4}
+    servers = providers_on("stability")
+    # A wait longer than a call's own retries take: the pipeline hears of it.
+    servers["stability"].inject("rate_limit", retry_after=60)
+    op = Operation(
+        key="test.stability_cutout",
+        module="edit",
+        label="Remove background (Stability)",
+        verb="Remove background",
+        progress_message="Cutting out…",
+        capability=Capability.REMOVE_BACKGROUND,
+        form_class=OperationForm,
+        provider="stability",
+        model="remove-background",
+        price_key="edit.remove_background",
+    )
+    register(op)
+    try:
+        with mock.patch("studio.jobs.tasks.job_run_task.apply_async"):
+            job = job_create(user=business, operation=op, params={}, inputs=[alice_asset])
+        with pytest.raises(JobRetryLater):
+            job_run(job_id=job.pk, retries_left=2)
+    finally:
+        unregister(op.key)
+    status = limiter().status("stability")
+    assert status == {"in_use": 0, "limit": 3, "throttled": True}
+    # Held back until Retry-After has passed, for every batch.
+    assert not limiter().acquire("stability", "another-batch-row", ttl=60)
