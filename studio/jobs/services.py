@@ -57,10 +57,12 @@ class JobRetryLater(Exception):
 
 def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
     """What a job with these params costs: the same figure the pipeline holds and captures."""
+    provider = params.get("provider") or operation.provider
     return pricing.estimate(
         operation=operation.price_key or operation.key,
-        provider=params.get("provider") or operation.provider,
-        model=params.get("model", ""),
+        provider=provider,
+        # Offline models are priced per operation and are in every plan.
+        model=params.get("model", "") if provider != "local" else "",
         tier=params.get("tier", ""),
         quantity=operation.quantity(params),
         seconds=float(params.get("seconds") or 0),
@@ -70,10 +72,12 @@ def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
 def _preflight_kwargs(
     *, user, operation: Operation, params: dict[str, Any], inputs: list | None = None
 ) -> dict[str, Any]:
+    provider = params.get("provider") or operation.provider
     return {
         "module": operation.module,
-        "provider": params.get("provider") or operation.provider,
-        "model": params.get("model", ""),
+        "provider": provider,
+        # Plans list provider models; the offline engine's models are in every plan.
+        "model": params.get("model", "") if provider != "local" else "",
         "active_jobs": Job.objects.filter(owner=user, status__in=Job.ACTIVE_STATUSES).count(),
         **operation.limits(params, inputs or []),
     }
@@ -332,7 +336,7 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
             mask = _read_input(inputs[1])  # jobs from before masks were kept with the job
         if mask is not None and operation.prepare_mask is not None:
             mask = operation.prepare_mask(mask, params)
-        routes = params.pop("routes", None)
+        routes = params.get("routes")
         request = ProviderRequest(
             capability=operation.capability,
             model=job.model or operation.model,
@@ -340,7 +344,7 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
             mask=mask if operation.uses_mask else None,
             extra_images=files,
             output_format=output_format,
-            params=params,
+            params={k: v for k, v in params.items() if k != "routes"},
         )
         if operation.runner is not None:
             result = operation.runner(
@@ -440,7 +444,7 @@ _ROUTING_PARAMS = ("provider", "model", "reason", "engine", "tier")
 _REQUEST_FIELDS = ("prompt", "negative_prompt", "seed")
 
 
-def _route_request(request: ProviderRequest, spec) -> ProviderRequest:
+def request_for_model(request: ProviderRequest, spec) -> ProviderRequest:
     """``request`` as the model ``spec`` takes it: the prompt, negative prompt and seed as
     request fields where the model accepts them, and only the parameters it declares (the
     form offers the union of its models' parameters and hides the others)."""
@@ -475,7 +479,7 @@ def _execute_routes(*, job: Job, request: ProviderRequest, routes: list[dict], p
             continue
         try:
             result = registry.execute(
-                provider, _route_request(request, spec), progress=progress, cancel=cancel
+                provider, request_for_model(request, spec), progress=progress, cancel=cancel
             )
         except (ProviderUnavailable, ProviderConfigError) as exc:
             last = exc
