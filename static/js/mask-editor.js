@@ -789,7 +789,13 @@
     if (!form) return;
     // With the editor, the mask is painted on the picture: the upload field is hidden but
     // its messages still show.
-    if (editor) form.classList.add("has-mask-editor");
+    if (editor) {
+      form.classList.add("has-mask-editor");
+      // The browser must not block the form over a hidden field: the painted mask is put
+      // into it just before sending, and the server says so when there is none.
+      var input = form.querySelector('input[type="file"][name="mask"]');
+      if (input) input.removeAttribute("required");
+    }
     syncEngineFields(form);
     var select = form.querySelector("select[name=engine]");
     if (select && !select.dataset.bound) {

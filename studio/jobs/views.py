@@ -73,7 +73,16 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
                 response["HX-Trigger"] = "jobQueued"
                 return response
             return redirect(job)
-    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else dict(form.initial)
+    if form.is_bound:
+        # An incomplete form (no mask painted yet) is still priced by what it says so far.
+        form.is_valid()
+        cleaned = {
+            name: field.initial for name, field in form.fields.items() if field.initial is not None
+        }
+        cleaned.update(form.initial)
+        cleaned.update(form.cleaned_data)
+    else:
+        cleaned = dict(form.initial)
     try:
         check = job_check(
             user=request.user,
