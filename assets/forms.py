@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from .imaging import EXPORT_FORMATS
@@ -105,6 +106,12 @@ class TempLinkForm(forms.Form):
     seconds = forms.TypedChoiceField(
         label="Link works for", choices=DURATIONS, coerce=int, initial=3600
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No link may outlive SIGNED_URL_MAX_AGE: offer only the durations under it.
+        cap = max(600, settings.SIGNED_URL_MAX_AGE)
+        self.fields["seconds"].choices = [(s, label) for s, label in self.DURATIONS if s <= cap]
 
 
 class ShareForm(forms.Form):

@@ -396,3 +396,26 @@ class UsageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.asset_id}"
+
+
+class TemporaryLink(models.Model):
+    """A signed, expiring link to one file, listed on the asset's page until it expires and
+    revocable there one by one. The signed URL carries only this row's id: revoking the
+    row kills the URL even though its signature is still valid."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="temporary_links")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["asset", "expires_at"], name="assets_templink_live")]
+
+    def __str__(self) -> str:
+        return f"link to {self.asset_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

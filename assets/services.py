@@ -13,9 +13,12 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.search import SearchVector
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
@@ -24,6 +27,7 @@ from django.utils import timezone
 from PIL import Image
 
 from . import tagging
+from . import tasks as _tasks
 from .imaging import RENDITION_SPECS, make_rendition, make_thumbnail, sha256_of
 from .models import (
     Asset,
@@ -33,6 +37,7 @@ from .models import (
     Rendition,
     ShareLink,
     Tag,
+    TemporaryLink,
     UsageEvent,
 )
 from .validation import inspect_image
@@ -206,8 +211,6 @@ def _prepare_analysis(asset: Asset, img: Image.Image) -> None:
 def _after_create(asset: Asset, img: Image.Image | None) -> None:
     asset_auto_tag(asset=asset, img=img)
     if asset.kind == Asset.Kind.IMAGE:
-        from . import tasks as _tasks
-
         _tasks.rendition_create_task.delay_on_commit(asset.pk, "grid")
 
 
@@ -223,9 +226,6 @@ def asset_search_reindex(*, asset_ids: Iterable[int]) -> int:
     ids = list(asset_ids)
     if not ids or connection.vendor != "postgresql":
         return 0
-    from django.contrib.postgres.aggregates import StringAgg
-    from django.contrib.postgres.search import SearchVector
-
     tag_names = Subquery(
         AssetTag.objects.filter(asset=OuterRef("pk"))
         .order_by()
@@ -481,8 +481,6 @@ def _purge(assets) -> int:
         n for n in Rendition.objects.filter(asset_id__in=ids).values_list("file", flat=True) if n
     ]
     Asset.objects.filter(pk__in=ids).delete()
-    from . import tasks as _tasks
-
     # Only after commit: a rolled-back purge must not have lost the files.
     _tasks.files_delete_task.delay_on_commit(names)
     return len(ids)
@@ -518,8 +516,6 @@ def trash_purge_expired(*, now: datetime | None = None, batch_size: int = 500) -
 
 def files_delete(*, names: Iterable[str]) -> int:
     """Delete stored files by name; returns how many were there. Missing ones are fine."""
-    from django.core.files.storage import default_storage
-
     deleted = 0
     for name in names:
         try:
@@ -674,36 +670,65 @@ def share_record_download(*, share: ShareLink, asset_id: int) -> None:
 # --------------------------------------------------------------------------- temporary links
 
 TEMP_LINK_SALT = "assets.temporary-link"
-TEMP_LINK_MAX_SECONDS = 7 * 24 * 3600
+
+
+def temp_link_max_seconds() -> int:
+    """The longest any signed link may live: ``SIGNED_URL_MAX_AGE`` (at least a minute)."""
+    return max(60, settings.SIGNED_URL_MAX_AGE)
 
 
 def temp_link_create(*, asset: Asset, seconds: int) -> str:
-    """A URL to the asset's file that stops working after ``seconds``.
+    """A signed path under ``/s/t/`` to the asset's file that stops working after
+    ``seconds`` (capped at ``SIGNED_URL_MAX_AGE``) or when revoked.
 
-    On S3-compatible storage it is a presigned URL straight to the bucket; otherwise a
-    signed path under ``/s/`` that the app verifies and serves.
+    Every storage goes through the app's own path, so a link can be revoked; on
+    S3-compatible storage that path answers with a short-lived presigned URL.
     """
-    seconds = max(60, min(int(seconds), TEMP_LINK_MAX_SECONDS))
-    storage = asset.file.storage
-    if getattr(storage, "bucket_name", None):
-        return storage.url(asset.file.name, expire=seconds)
-    expires = int(timezone.now().timestamp()) + seconds
+    seconds = max(60, min(int(seconds), temp_link_max_seconds()))
+    link = TemporaryLink.objects.create(
+        asset=asset, expires_at=timezone.now() + timedelta(seconds=seconds)
+    )
     value = signing.TimestampSigner(salt=TEMP_LINK_SALT).sign_object(
-        {"a": asset.public_id.hex, "e": expires}
+        {"l": link.public_id.hex, "e": int(link.expires_at.timestamp())}
     )
     return reverse("share:temporary", args=[value])
 
 
 def temp_link_resolve(*, value: str) -> Asset | None:
-    """The live asset a temporary link points to, or ``None`` if it is forged or expired."""
+    """The live asset a temporary link points to, or ``None`` if it is forged, expired,
+    revoked or older than ``SIGNED_URL_MAX_AGE``."""
     try:
         payload = signing.TimestampSigner(salt=TEMP_LINK_SALT).unsign_object(
-            value, max_age=TEMP_LINK_MAX_SECONDS
+            value, max_age=temp_link_max_seconds()
         )
-        public_id = uuid.UUID(payload["a"])
+        link_id = uuid.UUID(payload["l"])
         expires = int(payload["e"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-    if expires < timezone.now().timestamp():
+    now = timezone.now()
+    if expires < now.timestamp():
         return None
-    return Asset.objects.filter(public_id=public_id, status=Asset.Status.READY).first()
+    link = (
+        TemporaryLink.objects.select_related("asset")
+        .filter(public_id=link_id, revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if link is None or link.asset.status != Asset.Status.READY:
+        return None
+    return link.asset
+
+
+def temp_links_live(*, asset: Asset):
+    """The asset's temporary links that still work, newest first."""
+    return TemporaryLink.objects.filter(
+        asset=asset, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def temp_link_revoke(*, asset: Asset, link_id) -> bool:
+    """Stop one of the asset's temporary links; ``False`` when there was no such live link."""
+    return bool(
+        TemporaryLink.objects.filter(
+            asset=asset, public_id=link_id, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+    )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.http import (
     Http404,
     HttpResponse,
     HttpResponseRedirect,
+    JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
@@ -19,12 +21,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.datastructures import MultiValueDict
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from imagestudio.htmx import is_fragment
+from imagestudio.uploads import refused_message
 
 from . import services
 from .archive import zip_stream
@@ -158,12 +162,16 @@ def trash(request):
     return _render_library(request, _library_context(request, trashed=True))
 
 
-@login_required
-@require_POST
-def upload(request):
-    form = UploadForm(request.POST, request.FILES)
-    asset = None
-    if form.is_valid():
+def _store_upload(request, uploaded) -> tuple[Asset | None, UploadForm]:
+    """Validate and store one uploaded file (or none): the new asset or None, and the form
+    that carries the errors."""
+    form = UploadForm(request.POST, MultiValueDict({"file": [uploaded]} if uploaded else {}))
+    if refused := refused_message(request):
+        # The upload handler stopped the body while it streamed in: say why.
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", refused)
+    elif form.is_valid():
         f = form.cleaned_data["file"]
         try:
             asset = asset_create_from_upload(
@@ -171,6 +179,45 @@ def upload(request):
             )
         except ValidationError as exc:
             form.add_error("file", exc)
+        else:
+            return asset, form
+    return None, form
+
+
+@login_required
+@require_POST
+def upload(request):
+    """Store uploaded images, one or several, each validated on its own.
+
+    The upload zone's script sends each file in its own request (``Accept:
+    application/json``) to show per-file progress and errors. Without the script the
+    browser posts every picked file at once: each is stored or refused on its own, a bad
+    one never stops the rest, and the page tells which failed and why.
+    """
+    files = request.FILES.getlist("file")
+    if "application/json" in request.headers.get("Accept", ""):
+        if len(files) != 1:
+            return JsonResponse({"ok": False, "errors": ["Send one file per request."]}, status=400)
+        asset, form = _store_upload(request, files[0])
+        if asset is None:
+            errors = list(form.errors.get("file", []))
+            return JsonResponse({"ok": False, "name": files[0].name, "errors": errors}, status=422)
+        return JsonResponse(
+            {"ok": True, "url": asset.get_absolute_url(), "title": asset.display_title}
+        )
+    if len(files) > 1:
+        stored = 0
+        for uploaded in files:
+            asset, form = _store_upload(request, uploaded)
+            if asset is None:
+                for error in form.errors.get("file", []):
+                    messages.error(request, f"{uploaded.name}: {error}")
+            else:
+                stored += 1
+        if stored:
+            messages.success(request, f"Uploaded {stored} of {len(files)} images.")
+        return redirect(_next_url(request, reverse("assets:library")))
+    asset, form = _store_upload(request, files[0] if files else None)
     if asset is None:
         if is_fragment(request):
             return render(request, "components/upload_zone.html", {"upload_form": form}, status=422)
@@ -323,6 +370,7 @@ def _detail_context(request, asset: Asset) -> dict:
         "tag_form": TagForm(),
         "export_form": ExportForm(),
         "link_form": TempLinkForm(),
+        "temp_links": services.temp_links_live(asset=asset),
         "share_form": ShareForm(),
     }
 
@@ -470,12 +518,35 @@ def temp_link(request, asset_id):
     asset = _owner_asset(request, asset_id)
     form = TempLinkForm(request.POST)
     seconds = form.cleaned_data["seconds"] if form.is_valid() else 3600
+    seconds = min(seconds, services.temp_link_max_seconds())
     url = request.build_absolute_uri(services.temp_link_create(asset=asset, seconds=seconds))
     expires = timezone.now() + timedelta(seconds=seconds)
-    context = {"asset": asset, "url": url, "expires": expires, "link_form": form}
+    context = {
+        "asset": asset,
+        "url": url,
+        "expires": expires,
+        "link_form": form,
+        "temp_links": services.temp_links_live(asset=asset),
+    }
     if is_fragment(request):
         return render(request, "assets/_temp_link.html", context)
     return render(request, "assets/temp_link.html", context)
+
+
+@login_required
+@require_POST
+def temp_link_revoke(request, asset_id, link_id):
+    asset = _owner_asset(request, asset_id)
+    if not services.temp_link_revoke(asset=asset, link_id=link_id):
+        raise Http404("No such link.")
+    if is_fragment(request):
+        return render(
+            request,
+            "assets/_temp_links.html",
+            {"asset": asset, "temp_links": services.temp_links_live(asset=asset)},
+        )
+    messages.success(request, "The link no longer works.")
+    return redirect(asset)
 
 
 # --------------------------------------------------------------------------- files
@@ -527,6 +598,19 @@ def export(request, asset_id):
     if asset.kind != Asset.Kind.IMAGE:
         raise Http404("Only images can be converted.")
     fmt = form.cleaned_data["format"]
+    if (asset.width or 0) * (asset.height or 0) > settings.EXPORT_SYNC_MAX_PIXELS:
+        # Too large to re-encode inside a request: the same conversion runs as a job.
+        messages.info(request, "This image is large, so it is converted as a job.")
+        query = urlencode(
+            {
+                "format": fmt,
+                "quality": form.cleaned_data["quality"],
+                "keep_metadata": "on" if form.cleaned_data["keep_metadata"] else "",
+            }
+        )
+        return redirect(
+            f"{reverse('studio:operation', args=[asset.public_id, 'tools.convert'])}?{query}"
+        )
     with asset.file.open("rb") as fh:
         data = convert_image(
             fh,

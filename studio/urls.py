@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("studio.edit.urls")),
     path("", include("studio.upscale.urls")),
     path("", include("studio.social.urls")),
+    path("", include("studio.tools.urls")),
 ]
