@@ -167,6 +167,9 @@ def test_an_offline_erase_keeps_its_mask_with_the_job_and_grows_it(alice_client,
     stored = job.files.get(role="mask")
     assert (stored.width, stored.height) == (256, 192)
     assert list(Asset.objects.exclude(pk=out.pk)) == [picture]  # the mask is no asset
+    card = alice_client.get(job.get_absolute_url(), **HTMX).content.decode()
+    assert f"/library/{out.public_id}/compare/" in card  # opens in the compare view
+    assert f"/edit/{out.public_id}/?op=edit.erase" in card  # keep editing the new version
     # The mask page serves it to its owner only.
     assert alice_client.get(f"/edit/jobs/{job.public_id}/mask/").status_code == 200
 
