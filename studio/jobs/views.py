@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -9,7 +10,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from assets.archive import zip_stream
 from assets.selectors import asset_get_for_owner, asset_list
-from assets.services import asset_create_from_upload
 from billing.services import BillingError, QuoteCheck
 from imagestudio.htmx import is_fragment, swap_into_self
 from providers.base import ProviderError
@@ -17,7 +17,7 @@ from providers.base import ProviderError
 from . import registry
 from .provider_health import app_registry
 from .selectors import job_get_for_owner, job_list
-from .services import discard_assets, job_cancel, job_check, job_create, job_retry
+from .services import job_cancel, job_check, job_create, job_retry
 
 
 def _operation_or_404(key: str) -> registry.Operation:
@@ -25,19 +25,6 @@ def _operation_or_404(key: str) -> registry.Operation:
         return registry.get_operation(key)
     except KeyError:
         raise Http404("No such operation") from None
-
-
-def _store_mask(user, upload, asset):
-    """Keep an uploaded mask as an asset linked to the image it masks (its parent).
-
-    The engine scales a mask of another size onto the image.
-    """
-    mask = asset_create_from_upload(
-        owner=user, uploaded=upload, filename=upload.name, size=upload.size
-    )
-    mask.parent = asset
-    mask.save(update_fields=["parent", "updated_at"])
-    return mask
 
 
 def _not_installed(op) -> str:
@@ -64,22 +51,21 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
     estimating = request.GET.get("estimate") == "1"
     if request.method == "POST" and not estimating and form.is_valid():
         cleaned = dict(form.cleaned_data)
-        inputs = [asset]
+        # Uploaded files (a mask, a reference image) are private files of the job, never
+        # library images; they are stored only once the job and its hold exist.
+        files = {k: cleaned.pop(k) for k in list(cleaned) if isinstance(cleaned[k], UploadedFile)}
         job = None
         try:
-            if op.uses_mask:
-                inputs.append(_store_mask(request.user, cleaned.pop("mask"), asset))
-            job = job_create(user=request.user, operation=op, cleaned=cleaned, inputs=inputs)
+            job = job_create(
+                user=request.user, operation=op, cleaned=cleaned, inputs=[asset], files=files
+            )
         except ValidationError as exc:
-            form.add_error("mask", exc)
+            form.add_error(None, exc)
         except BillingError as exc:
             form.add_error(None, exc.message)
         except ProviderError as exc:
             form.add_error(None, exc.user_message)
-        if job is None:
-            # Nothing will run: don't leave the uploaded mask behind in the library.
-            discard_assets(inputs[1:])
-        else:
+        if job is not None:
             if is_fragment(request):
                 response = render(
                     request, "components/job_card.html", {"job": job, "fragment": True}
@@ -87,7 +73,16 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
                 response["HX-Trigger"] = "jobQueued"
                 return response
             return redirect(job)
-    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else dict(form.initial)
+    if form.is_bound:
+        # An incomplete form (no mask painted yet) is still priced by what it says so far.
+        form.is_valid()
+        cleaned = {
+            name: field.initial for name, field in form.fields.items() if field.initial is not None
+        }
+        cleaned.update(form.initial)
+        cleaned.update(form.cleaned_data)
+    else:
+        cleaned = dict(form.initial)
     try:
         check = job_check(
             user=request.user,
