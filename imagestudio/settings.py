@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "imagestudio.htmx.VaryOnHtmxMiddleware",
     "imagestudio.middleware.LoginRequiredMiddleware",
 ]
 
@@ -252,8 +253,14 @@ STORAGES = {
 
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 30 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", 50_000_000)
+# The largest image any operation may make, whatever the plan (memory is the limit).
+OUTPUT_MAX_PIXELS = envint("OUTPUT_MAX_PIXELS", 100_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Larger images are converted by a job, not in the download request: re-encoding 24 MP
+# takes about a second of CPU and a few hundred MB in a web worker, which would stall
+# the other requests that worker serves.
+EXPORT_SYNC_MAX_PIXELS = envint("EXPORT_SYNC_MAX_PIXELS", 24_000_000)
 FILE_UPLOAD_HANDLERS = [
     "imagestudio.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

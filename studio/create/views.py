@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from assets.selectors import asset_get_for_owner
 from billing import services as billing
+from imagestudio.htmx import is_fragment, swap_into_self
 from providers.base import ProviderError
 from studio.jobs import registry
 from studio.jobs.models import Job
@@ -34,10 +35,6 @@ PROVIDER_KEYS = [
     ("Google Gemini", "GEMINI_API_KEY"),
     ("OpenAI (gpt-image-1)", "OPENAI_API_KEY"),
 ]
-
-
-def _is_fragment(request) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _recent_templates(user) -> list[str]:
@@ -172,16 +169,15 @@ def create_page(request):
                     check = billing.quote_denied(error=exc)
                     form.add_error(None, exc.message)
                 else:
-                    if _is_fragment(request):
+                    if is_fragment(request):
                         return render(
                             request, "components/job_card.html", {"job": job, "fragment": True}
                         )
                     return redirect(job)
         context = _context(request, form, check=check or _check_for(request, form))
-        if _is_fragment(request):
+        if is_fragment(request):
             response = render(request, "create/create.html#create-form", context)
-            response["HX-Retarget"] = "#create-form"
-            response["HX-Reswap"] = "outerHTML"
+            swap_into_self(response, "#create-form")
             return response
         return render(request, "create/create.html", context)
     initial = _recall_initial(request)

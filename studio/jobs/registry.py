@@ -30,6 +30,9 @@ class Module:
     asset_url_name: str = ""
     # Heading of the module's operations in an image's action menu ("" = not listed).
     action_label: str = ""
+    # The template of the module's page for one image (``jobs.views.module_page``); it
+    # extends "jobs/module_page.html". Empty: that page as it is.
+    page_template: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,10 @@ class Operation:
     price_key: str = ""
     # Replaces the single provider call (e.g. variations in parallel with fallback).
     runner: Callable[..., Any] | None = None
-    uses_mask: bool = False  # the second input asset is a mask (white = change)
+    uses_mask: bool = False  # the job's "mask" file (white = change) goes to the provider
+    # Turns the stored mask into the one the provider gets (e.g. grown and feathered by the
+    # job's params): ``(mask bytes, params) -> mask bytes``.
+    prepare_mask: Callable[[bytes, dict[str, Any]], bytes] | None = None
     # Plan limits this job touches, as billing.preflight keyword arguments, from the
     # job's params and its input assets.
     limits: Callable[[dict[str, Any], list], dict[str, Any]] = field(
@@ -122,6 +128,11 @@ def modules() -> list[Module]:
     """Modules that have at least one operation, in display order."""
     used = {op.module for op in _OPERATIONS.values()}
     return sorted((m for m in _MODULES.values() if m.key in used), key=lambda m: m.order)
+
+
+def get_module(key: str) -> Module:
+    """The registered module ``key``; ``KeyError`` if there is none."""
+    return _MODULES[key]
 
 
 def module_labels() -> Iterable[tuple[str, str]]:

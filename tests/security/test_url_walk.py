@@ -39,7 +39,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC = re.compile(r"^/(accounts/|health/$|csp-report/$|billing/webhook/|s/|admin/login/)")
 
 # Values for the parts of a URL that are not somebody's object.
-FIXED = {"spec": "grid", "op_key": "tools.resize", "slug": "pro"}
+FIXED = {"spec": "grid", "op_key": "tools.resize", "slug": "pro", "fmt": "gpl"}
 OBJECT_PARAMS = {
     "asset_id",
     "collection_id",
@@ -67,7 +67,12 @@ def routes():
 
 def objects_of(owner, *, with_parent=True) -> dict[str, str]:
     parent = AssetFactory(owner=owner, title=f"{owner.username} parent")
-    asset = AssetFactory(owner=owner, title=f"{owner.username} asset", parent=parent)
+    asset = AssetFactory(
+        owner=owner,
+        title=f"{owner.username} asset",
+        parent=parent,
+        palette=[{"hex": "#336699", "share": 0.6}, {"hex": "#f4d35e", "share": 0.4}],
+    )
     collection = CollectionFactory(owner=owner, name=f"{owner.username} collection")
     collection_add_assets(collection=collection, asset_ids=[asset.pk])
     share = share_create(owner=owner, collection=collection, password="pw")
