@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
-from providers.local.imaging import normalise_mode
+from media import FORMATS, encode, normalise_mode
 
 THUMBNAIL_SIZE = 480
 
@@ -39,12 +39,16 @@ def make_thumbnail(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> tuple[byt
 
 
 # Display specs: name → (width, height, mode). "cover" crops to fill the box around the
-# focal point (fixed-aspect grid tiles); "fit" keeps the whole picture inside the box.
+# focal point (fixed-aspect grid tiles); "fit" keeps the whole picture inside the box;
+# "reduced" fits the box and is always smaller than the original (at most 3/4 of each
+# side): what a share board with downloads off shows, so no full-size copy leaves.
 RENDITION_SPECS: dict[str, tuple[int, int, str]] = {
     "grid": (360, 360, "cover"),
     "list": (96, 96, "cover"),
     "preview": (1600, 1600, "fit"),
+    "shared": (1024, 1024, "reduced"),
 }
+REDUCED_SCALE = 0.75
 
 
 def make_rendition(
@@ -68,19 +72,17 @@ def make_rendition(
             centre = (float(focal_point["x"]), float(focal_point["y"]))
             centre = tuple(min(1.0, max(0.0, c)) for c in centre)
         img = ImageOps.fit(img, (width, height), Image.Resampling.LANCZOS, centering=centre)
+    elif mode == "reduced":
+        scale = min(width / img.width, height / img.height, REDUCED_SCALE)
+        size = (max(1, int(img.width * scale)), max(1, int(img.height * scale)))
+        img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     else:
         img.thumbnail((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    buf = io.BytesIO()
-    img.save(buf, "WEBP", quality=80, method=4)
-    return buf.getvalue(), img.width, img.height
+    return encode(img, "webp", quality=80), img.width, img.height
 
 
 # Download formats offered on the detail panel: name → (Pillow format, content type, ext).
-EXPORT_FORMATS = {
-    "png": ("PNG", "image/png", "png"),
-    "jpeg": ("JPEG", "image/jpeg", "jpg"),
-    "webp": ("WEBP", "image/webp", "webp"),
-}
+EXPORT_FORMATS = {f.key: (f.pil, f.content_type, f.extension) for f in FORMATS.values()}
 
 
 def convert_image(
@@ -91,31 +93,7 @@ def convert_image(
     Metadata (EXIF, ICC profile) is carried over only when ``keep_metadata`` is set; JPEG
     has no alpha, so transparent pixels are flattened onto white.
     """
-    pil_format = EXPORT_FORMATS[fmt][0]
     img = Image.open(fh)
-    exif = img.info.get("exif")
-    icc = img.info.get("icc_profile")
     img.load()
-    if not (pil_format == "PNG" and img.mode.startswith("I;16")):
-        img = normalise_mode(img)  # PNG keeps 16-bit greyscale as it is
-    if pil_format == "JPEG" and img.mode not in ("RGB", "L"):
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        img = flat
-    elif img.mode not in ("RGB", "RGBA", "L", "LA", "I;16"):
-        img = img.convert("RGBA")
-    if not keep_metadata:
-        # Nothing from the source rides along: no XMP packet, PNG text chunks or recipe.
-        img.info = {}
-    options: dict = {}
-    if pil_format in ("JPEG", "WEBP"):
-        options["quality"] = max(1, min(100, quality))
-    if keep_metadata:
-        if exif:
-            options["exif"] = exif
-        if icc:
-            options["icc_profile"] = icc
-    buf = io.BytesIO()
-    img.save(buf, pil_format, **options)
-    return buf.getvalue()
+    # The pixels stay as stored, so a kept EXIF keeps its orientation for viewers.
+    return encode(img, fmt, quality=quality, keep_metadata=keep_metadata, upright=False)

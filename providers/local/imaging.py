@@ -4,42 +4,19 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 from PIL import Image, ImageOps
+
+import media
 
 from ..base import InvalidInput
 
-FORMAT_CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-FORMAT_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+# Pillow format name → MIME type and extension, from the shared format table.
+FORMAT_CONTENT_TYPES = {f.pil: f.content_type for f in media.FORMATS.values()}
+FORMAT_EXTENSIONS = {f.pil: f.extension for f in media.FORMATS.values()}
+has_alpha = media.has_alpha
 
 
-_HIGH_DEPTH = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
-
-
-def normalise_mode(img: Image.Image) -> Image.Image:
-    """Return ``img`` in a mode every operation handles (8-bit L, LA, P, PA, RGB, RGBA).
-
-    16-bit and 32-bit greyscale (a 16-bit PNG opens as ``I;16``) is scaled to 8 bits;
-    Pillow's own conversion would clip every level above 255 to white. CMYK, YCbCr
-    and other colour spaces become RGB. The image's ``info`` is kept.
-    """
-    if img.mode in ("1", "L", "LA", "P", "PA", "RGB", "RGBA"):
-        return img
-    if img.mode in _HIGH_DEPTH:
-        arr = np.asarray(img, dtype=np.float64)
-        if img.mode == "F":
-            peak = float(arr.max()) if arr.size else 0.0
-            scale = 255.0 if peak <= 1.0 else 255.0 / max(peak, 1.0)
-        elif img.mode.startswith("I;16"):
-            scale = 255.0 / 65535.0
-        else:  # 32-bit integers: 16-bit data in practice, 8-bit when it fits
-            peak = float(arr.max()) if arr.size else 0.0
-            scale = 1.0 if peak <= 255 else 255.0 / (65535.0 if peak <= 65535 else peak)
-        out = Image.fromarray(np.clip(arr * scale + 0.5, 0, 255).astype(np.uint8), "L")
-    else:
-        out = img.convert("RGBA" if has_alpha(img) else "RGB")
-    out.info.update(img.info)
-    return out
+normalise_mode = media.normalise_mode
 
 
 def open_image(data: bytes) -> Image.Image:
@@ -61,10 +38,6 @@ def open_image(data: bytes) -> Image.Image:
     return img
 
 
-def has_alpha(img: Image.Image) -> bool:
-    return img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
-
-
 def encode(
     img: Image.Image,
     fmt: str,
@@ -73,49 +46,17 @@ def encode(
     keep_metadata: bool = True,
     source: Image.Image | None = None,
 ) -> bytes:
-    """Encode ``img`` as ``fmt`` (PNG, JPEG or WEBP) and return the bytes.
+    """Encode an engine result as ``fmt`` (PNG, JPEG or WEBP) through the shared encoder.
 
-    With ``keep_metadata`` the ICC profile and EXIF of ``source`` (or ``img``) are carried
-    over; without it the file has no EXIF, XMP or ICC data.
+    The engine's images were turned upright on decode, so a kept EXIF loses its
+    orientation. Raises :class:`InvalidInput` for a format we do not write.
     """
-    fmt = fmt.upper()
-    if fmt == "JPG":
-        fmt = "JPEG"
-    if fmt not in FORMAT_CONTENT_TYPES:
-        raise InvalidInput(f"Unsupported output format: {fmt.lower()}.")
-    info = (source or img).info
-    out = img
-    if fmt == "JPEG":
-        if has_alpha(out):
-            # JPEG has no alpha: flatten onto white rather than black.
-            rgba = out.convert("RGBA")
-            bg = Image.new("RGB", rgba.size, (255, 255, 255))
-            bg.paste(rgba, mask=rgba.getchannel("A"))
-            out = bg
-        elif out.mode != "RGB":
-            out = out.convert("RGB")
-    elif out.mode not in ("RGB", "RGBA", "L", "LA") and fmt == "WEBP":
-        out = out.convert("RGBA" if has_alpha(out) else "RGB")
-    elif out.mode in ("CMYK", "YCbCr", "I;16", "I", "F"):
-        out = out.convert("RGB")
-    kwargs: dict = {}
-    if fmt == "JPEG":
-        kwargs.update(quality=quality, optimize=True)
-    elif fmt == "WEBP":
-        kwargs.update(quality=quality, method=4)
-    elif fmt == "PNG":
-        kwargs.update(optimize=False, compress_level=6)
-    if keep_metadata:
-        if info.get("icc_profile"):
-            kwargs["icc_profile"] = info["icc_profile"]
-        exif = (source or img).getexif() if fmt in ("JPEG", "WEBP", "PNG") else None
-        if exif:
-            # Orientation was applied on decode; don't let viewers rotate twice.
-            exif.pop(0x0112, None)
-            kwargs["exif"] = exif.tobytes()
-    buf = io.BytesIO()
-    out.save(buf, fmt, **kwargs)
-    return buf.getvalue()
+    try:
+        return media.encode(
+            img, fmt, quality=quality, keep_metadata=keep_metadata, source=source, optimize=True
+        )
+    except KeyError:
+        raise InvalidInput(f"Unsupported output format: {fmt.lower()}.") from None
 
 
 def output_format_for(img: Image.Image, requested: str = "") -> str:
