@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from .imaging import EXPORT_FORMATS
-from .models import Asset
+from .models import Asset, source_choices
 from .selectors import SEARCH_MAX_CHARS, SORT_LABELS, LibraryFilters
 
 
@@ -34,7 +34,9 @@ class LibraryFilterForm(forms.Form):
         label="Kind", required=False, choices=[("", "Any kind"), *Asset.Kind.choices]
     )
     module = forms.ChoiceField(
-        label="Module", required=False, choices=[("", "Any module"), *Asset.Module.choices]
+        label="Module",
+        required=False,
+        choices=lambda: [("", "Any module"), *source_choices()],
     )
     provider = forms.CharField(label="Provider", required=False, max_length=32)
     model = forms.CharField(label="Model", required=False, max_length=128)

@@ -8,6 +8,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
+from media import FORMATS, encode
+
 THUMBNAIL_SIZE = 480
 
 
@@ -67,17 +69,11 @@ def make_rendition(
         img = ImageOps.fit(img, (width, height), Image.Resampling.LANCZOS, centering=centre)
     else:
         img.thumbnail((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    buf = io.BytesIO()
-    img.save(buf, "WEBP", quality=80, method=4)
-    return buf.getvalue(), img.width, img.height
+    return encode(img, "webp", quality=80), img.width, img.height
 
 
 # Download formats offered on the detail panel: name → (Pillow format, content type, ext).
-EXPORT_FORMATS = {
-    "png": ("PNG", "image/png", "png"),
-    "jpeg": ("JPEG", "image/jpeg", "jpg"),
-    "webp": ("WEBP", "image/webp", "webp"),
-}
+EXPORT_FORMATS = {f.key: (f.pil, f.content_type, f.extension) for f in FORMATS.values()}
 
 
 def convert_image(
@@ -88,29 +84,7 @@ def convert_image(
     Metadata (EXIF, ICC profile) is carried over only when ``keep_metadata`` is set; JPEG
     has no alpha, so transparent pixels are flattened onto white.
     """
-    pil_format = EXPORT_FORMATS[fmt][0]
     img = Image.open(fh)
-    exif = img.info.get("exif")
-    icc = img.info.get("icc_profile")
     img.load()
-    if pil_format == "JPEG" and img.mode not in ("RGB", "L"):
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        img = flat
-    elif img.mode not in ("RGB", "RGBA", "L", "LA"):
-        img = img.convert("RGBA")
-    if not keep_metadata:
-        # Nothing from the source rides along: no XMP packet, PNG text chunks or recipe.
-        img.info = {}
-    options: dict = {}
-    if pil_format in ("JPEG", "WEBP"):
-        options["quality"] = max(1, min(100, quality))
-    if keep_metadata:
-        if exif:
-            options["exif"] = exif
-        if icc:
-            options["icc_profile"] = icc
-    buf = io.BytesIO()
-    img.save(buf, pil_format, **options)
-    return buf.getvalue()
+    # The pixels stay as stored, so a kept EXIF keeps its orientation for viewers.
+    return encode(img, fmt, quality=quality, keep_metadata=keep_metadata, upright=False)

@@ -25,6 +25,19 @@ def thumbnail_upload_to(instance: "Asset", filename: str) -> str:
     return f"thumbs/{instance.owner_id}/{now:%Y/%m}/{instance.public_id.hex}.webp"
 
 
+_SOURCES: dict[str, str] = {"upload": "Upload"}
+
+
+def register_source(key: str, label: str) -> None:
+    """Name a source of assets (a studio module) for choices, badges and filters."""
+    _SOURCES[key] = label
+
+
+def source_choices() -> list[tuple[str, str]]:
+    """(key, label) of every source: uploads and each registered studio module."""
+    return list(_SOURCES.items())
+
+
 class Asset(models.Model):
     class Kind(models.TextChoices):
         IMAGE = "image", "Image"
@@ -33,16 +46,9 @@ class Asset(models.Model):
         TEXT = "text", "Text"
         MODEL3D = "model3d", "3D model"
 
-    class Module(models.TextChoices):
-        UPLOAD = "upload", "Upload"
-        TOOLS = "tools", "Quick tools"
-        CREATE = "create", "Create"
-        EDIT = "edit", "Edit"
-        UPSCALE = "upscale", "Upscale"
-        CONTROL = "control", "Control"
-        TRANSFORM = "transform", "Transform"
-        SOCIAL = "social", "Social Optimizer"
-        BATCH = "batch", "Batch"
+    # Where an asset came from: "upload", or the studio module that made it. The modules
+    # register their names at start-up (``register_source``), so the list follows them.
+    UPLOAD = "upload"
 
     class Status(models.TextChoices):
         READY = "ready", "Ready"
@@ -67,7 +73,7 @@ class Asset(models.Model):
     duration_seconds = models.FloatField(null=True, blank=True)
 
     # Where it came from: the recipe, enough to recall it into its module.
-    source_module = models.CharField(max_length=16, choices=Module.choices, default=Module.UPLOAD)
+    source_module = models.CharField(max_length=16, choices=source_choices, default=UPLOAD)
     operation = models.CharField(max_length=64, blank=True)
     prompt = models.TextField(blank=True)
     negative_prompt = models.TextField(blank=True)

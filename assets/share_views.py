@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from media import format_for_content_type
+
 from . import services
 from .forms import SharePasswordForm
 from .imaging import convert_image
@@ -88,11 +90,11 @@ def download(request, token, asset_id):
         return _file_response(asset, as_attachment=True, filename=download_name(asset))
     # Neither the file name nor the file may reveal what the board hides: generated images
     # carry their recipe (prompt, seed, model) inside, so serve a copy without metadata.
-    fmt = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}.get(asset.content_type)
+    fmt = format_for_content_type(asset.content_type)
     if asset.kind != Asset.Kind.IMAGE or fmt is None:
         return _file_response(asset, as_attachment=True, filename=_plain_name(asset))
     with asset.file.open("rb") as fh:
-        data = convert_image(fh, fmt=fmt, quality=95, keep_metadata=False)
+        data = convert_image(fh, fmt=fmt.key, quality=95, keep_metadata=False)
     response = HttpResponse(data, content_type=asset.content_type)
     response["Content-Disposition"] = f'attachment; filename="{_plain_name(asset)}"'
     response["Cache-Control"] = "private, no-store"

@@ -11,14 +11,15 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from PIL import Image
 
+from media import format_for
+
 from .imaging import THUMBNAIL_SIZE
 
+# Pillow format → (MIME type, extension), from the shared format table. Phones save
+# multi-picture JPEGs, which Pillow names MPO: the first picture is a JPEG.
 ACCEPTED_FORMATS = {
-    "PNG": ("image/png", ".png"),
-    "JPEG": ("image/jpeg", ".jpg"),
-    "WEBP": ("image/webp", ".webp"),
-    # Phones save multi-picture JPEGs; Pillow names them MPO. The first picture is a JPEG.
-    "MPO": ("image/jpeg", ".jpg"),
+    name: (format_for(name).content_type, f".{format_for(name).extension}")
+    for name in ("PNG", "JPEG", "WEBP", "MPO")
 }
 
 

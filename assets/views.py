@@ -4,6 +4,7 @@ import re
 import uuid
 from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.http import (
     Http404,
     HttpResponse,
     HttpResponseRedirect,
+    JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
@@ -21,10 +23,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.datastructures import MultiValueDict
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from imagestudio.htmx import is_fragment
 
 from . import services
 from .archive import zip_stream
@@ -71,13 +76,6 @@ from .services import asset_create_from_upload
 # Rendition and placeholder responses: the URL of a made rendition never changes content.
 IMMUTABLE = "private, max-age=31536000, immutable"
 TEXT_PREVIEW_BYTES = 20_000
-
-
-def _is_fragment(request) -> bool:
-    """An htmx request that wants a fragment (not a boost, not a history restore)."""
-    return (
-        bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
-    )
 
 
 def _next_url(request, default: str) -> str:
@@ -168,7 +166,7 @@ def _uuid_or_404(value: str) -> uuid.UUID:
 
 
 def _render_library(request, context: dict) -> HttpResponse:
-    if _is_fragment(request):
+    if is_fragment(request):
         response = render(request, "assets/library.html#grid", context)
     else:
         context |= {
@@ -193,11 +191,10 @@ def trash(request):
     return _render_library(request, _library_context(request, trashed=True))
 
 
-@login_required
-@require_POST
-def upload(request):
-    form = UploadForm(request.POST, request.FILES)
-    asset = None
+def _store_upload(request, uploaded) -> tuple[Asset | None, UploadForm]:
+    """Validate and store one uploaded file (or none): the new asset or None, and the form
+    that carries the errors."""
+    form = UploadForm(request.POST, MultiValueDict({"file": [uploaded]} if uploaded else {}))
     if form.is_valid():
         f = form.cleaned_data["file"]
         try:
@@ -206,14 +203,53 @@ def upload(request):
             )
         except ValidationError as exc:
             form.add_error("file", exc)
+        else:
+            return asset, form
+    return None, form
+
+
+@login_required
+@require_POST
+def upload(request):
+    """Store uploaded images, one or several, each validated on its own.
+
+    The upload zone's script sends each file in its own request (``Accept:
+    application/json``) to show per-file progress and errors. Without the script the
+    browser posts every picked file at once: each is stored or refused on its own, a bad
+    one never stops the rest, and the page tells which failed and why.
+    """
+    files = request.FILES.getlist("file")
+    if "application/json" in request.headers.get("Accept", ""):
+        if len(files) != 1:
+            return JsonResponse({"ok": False, "errors": ["Send one file per request."]}, status=400)
+        asset, form = _store_upload(request, files[0])
+        if asset is None:
+            errors = list(form.errors.get("file", []))
+            return JsonResponse({"ok": False, "name": files[0].name, "errors": errors}, status=422)
+        return JsonResponse(
+            {"ok": True, "url": asset.get_absolute_url(), "title": asset.display_title}
+        )
+    if len(files) > 1:
+        stored = 0
+        for uploaded in files:
+            asset, form = _store_upload(request, uploaded)
+            if asset is None:
+                for error in form.errors.get("file", []):
+                    messages.error(request, f"{uploaded.name}: {error}")
+            else:
+                stored += 1
+        if stored:
+            messages.success(request, f"Uploaded {stored} of {len(files)} images.")
+        return redirect(_next_url(request, reverse("assets:library")))
+    asset, form = _store_upload(request, files[0] if files else None)
     if asset is None:
-        if _is_fragment(request):
+        if is_fragment(request):
             return render(request, "components/upload_zone.html", {"upload_form": form}, status=422)
         for error in form.errors.get("file", []):
             messages.error(request, error)
         return redirect(_next_url(request, reverse("assets:library")))
     messages.success(request, f"Uploaded {asset.display_title}.")
-    if _is_fragment(request):
+    if is_fragment(request):
         return HttpResponseClientRedirect(asset.get_absolute_url())
     return redirect(asset)
 
@@ -249,7 +285,7 @@ def bulk(request):
     elif not ids:
         error = "Select at least one item first."
     if error:
-        if _is_fragment(request):
+        if is_fragment(request):
             return _toast(request, error, level="error", status=422)
         messages.error(request, error)
         return redirect(back)
@@ -289,12 +325,12 @@ def bulk(request):
         done = services.trash_empty(owner=user, asset_ids=ids)
 
     if error:
-        if _is_fragment(request):
+        if is_fragment(request):
             return _toast(request, error, level="warning", status=422)
         messages.warning(request, error)
         return redirect(back)
     text = f"{BULK_ACTIONS[action]}: {done} item{'s' if done != 1 else ''}."
-    if _is_fragment(request):
+    if is_fragment(request):
         return _toast(request, text)
     messages.success(request, text)
     return redirect(back)
@@ -322,7 +358,7 @@ def bulk_download(request):
 def trash_empty(request):
     deleted = services.trash_empty(owner=request.user)
     text = f"Deleted {deleted} item{'s' if deleted != 1 else ''} for good."
-    if _is_fragment(request):
+    if is_fragment(request):
         return _toast(request, text)
     messages.success(request, text)
     return redirect("assets:trash")
@@ -384,7 +420,7 @@ def favourite(request, asset_id):
     new = not asset.is_favourite if value == "toggle" else value == "1"
     services.assets_favourite_set(owner=request.user, asset_ids=[asset.pk], value=new)
     asset.is_favourite = new
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(request, "assets/_favourite.html", {"asset": asset})
     return redirect(_next_url(request, asset.get_absolute_url()))
 
@@ -396,7 +432,7 @@ def rename(request, asset_id):
     form = RenameForm(request.POST)
     if form.is_valid():
         services.asset_rename(asset=asset, title=form.cleaned_data["title"])
-        if _is_fragment(request):
+        if is_fragment(request):
             return HttpResponseClientRedirect(asset.get_absolute_url())
         messages.success(request, "Renamed.")
     else:
@@ -412,7 +448,7 @@ def tag_add(request, asset_id):
     if form.is_valid():
         names = services.tag_names_parse(form.cleaned_data["tags"])
         services.assets_tag(owner=request.user, asset_ids=[asset.pk], names=names)
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(
             request,
             "assets/_tags.html",
@@ -426,7 +462,7 @@ def tag_add(request, asset_id):
 def tag_remove(request, asset_id):
     asset = _owner_asset(request, asset_id)
     services.asset_tag_remove(asset=asset, name=request.POST.get("name", ""))
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(
             request,
             "assets/_tags.html",
@@ -475,7 +511,7 @@ def trash_asset(request, asset_id):
         return redirect(f"{asset.get_absolute_url()}?confirm_trash=1")
     services.assets_trash(owner=request.user, asset_ids=[asset.pk])
     messages.success(request, f"Moved {asset.display_title} to the trash.")
-    if _is_fragment(request):
+    if is_fragment(request):
         return HttpResponseClientRedirect(reverse("assets:library"))
     return redirect("assets:library")
 
@@ -508,7 +544,7 @@ def temp_link(request, asset_id):
     url = request.build_absolute_uri(services.temp_link_create(asset=asset, seconds=seconds))
     expires = timezone.now() + timedelta(seconds=seconds)
     context = {"asset": asset, "url": url, "expires": expires, "link_form": form}
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(request, "assets/_temp_link.html", context)
     return render(request, "assets/temp_link.html", context)
 
@@ -562,6 +598,19 @@ def export(request, asset_id):
     if asset.kind != Asset.Kind.IMAGE:
         raise Http404("Only images can be converted.")
     fmt = form.cleaned_data["format"]
+    if (asset.width or 0) * (asset.height or 0) > settings.EXPORT_SYNC_MAX_PIXELS:
+        # Too large to re-encode inside a request: the same conversion runs as a job.
+        messages.info(request, "This image is large, so it is converted as a job.")
+        query = urlencode(
+            {
+                "format": fmt,
+                "quality": form.cleaned_data["quality"],
+                "keep_metadata": "on" if form.cleaned_data["keep_metadata"] else "",
+            }
+        )
+        return redirect(
+            f"{reverse('studio:operation', args=[asset.public_id, 'tools.convert'])}?{query}"
+        )
     with asset.file.open("rb") as fh:
         data = convert_image(
             fh,
@@ -630,7 +679,7 @@ def collections(request):
         if form.is_valid():
             collection = services.collection_create(owner=request.user, **form.cleaned_data)
             messages.success(request, f"Created {collection.name}.")
-            if _is_fragment(request):
+            if is_fragment(request):
                 return HttpResponseClientRedirect(collection.get_absolute_url())
             return redirect(collection)
         status = 422
@@ -639,7 +688,7 @@ def collections(request):
     context = {"collections": collection_list(owner=request.user), "form": form}
     template = (
         "assets/collections.html#collection-list"
-        if _is_fragment(request)
+        if is_fragment(request)
         else "assets/collections.html"
     )
     return render(request, template, context, status=status)
@@ -650,7 +699,7 @@ def collections(request):
 def collection(request, collection_id):
     obj = collection_get_for_owner(owner=request.user, public_id=collection_id)
     context = _library_context(request, collection=obj)
-    if not _is_fragment(request):
+    if not is_fragment(request):
         context["collection_form"] = CollectionForm(
             initial={"name": obj.name, "description": obj.description}
         )
@@ -687,7 +736,7 @@ def collection_delete(request, collection_id):
     messages.success(
         request, f"Deleted the collection {name}; its items are still in your library."
     )
-    if _is_fragment(request):
+    if is_fragment(request):
         return HttpResponseClientRedirect(reverse("assets:collections"))
     return redirect("assets:collections")
 
@@ -740,7 +789,7 @@ def share_create(request):
 def share_revoke(request, share_id):
     share = share_get_for_owner(owner=request.user, public_id=share_id)
     services.share_revoke(share=share)
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(request, "assets/shares.html#share-row", {"share": share})
     messages.success(request, "The link no longer works.")
     return redirect("assets:shares")

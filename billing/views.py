@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from imagestudio.htmx import is_fragment
+
 from . import payments
 from .exceptions import BillingError
 from .models import CreditPack, Plan
@@ -26,10 +28,6 @@ from .services import account_for, add_months, subscription_for
 logger = logging.getLogger(__name__)
 
 PERIODS = ("current", "previous")
-
-
-def _is_fragment(request) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _period(request, sub):
@@ -69,15 +67,13 @@ def overview(request):
         "page": page,
         "query": f"period={period}",
     }
-    if _is_fragment(request):
+    if is_fragment(request):
         target = request.htmx.target
         if target == "ledger":
             return render(request, "billing/overview.html#ledger", context)
         if target == "usage":
             return render(request, "billing/overview.html#usage", context)
-    response = render(request, "billing/overview.html", context)
-    response["Vary"] = "HX-Request"
-    return response
+    return render(request, "billing/overview.html", context)
 
 
 @login_required

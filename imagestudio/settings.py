@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "imagestudio.htmx.VaryOnHtmxMiddleware",
     "imagestudio.middleware.LoginRequiredMiddleware",
 ]
 
@@ -97,7 +98,8 @@ WSGI_APPLICATION = "imagestudio.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Each studio module keeps its page templates beside its code.
+        "DIRS": [BASE_DIR / "templates", *sorted((BASE_DIR / "studio").glob("*/templates"))],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -105,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "imagestudio.context_processors.studio",
+                "studio.context_processors.modules",
                 "billing.context_processors.credits",
             ],
             "builtins": ["template_partials.templatetags.partials"],
@@ -247,6 +250,10 @@ UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", 50_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SIGNED_URL_MAX_AGE = envint("SIGNED_URL_MAX_AGE", 600)
+# Larger images are converted by a job, not in the download request: re-encoding 24 MP
+# takes about a second of CPU and a few hundred MB in a web worker, which would stall
+# the other requests that worker serves.
+EXPORT_SYNC_MAX_PIXELS = envint("EXPORT_SYNC_MAX_PIXELS", 24_000_000)
 # Days an asset stays restorable in the trash before the purge task deletes its files.
 TRASH_RETENTION_DAYS = envint("TRASH_RETENTION_DAYS", 30)
 
@@ -295,13 +302,13 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 CELERY_TASK_QUEUES = (Queue("interactive"), Queue("batch"), Queue("maintenance"))
 CELERY_TASK_ROUTES = {
-    "studio.tasks.jobs_sweep": {"queue": "maintenance"},
+    "studio.jobs.tasks.jobs_sweep": {"queue": "maintenance"},
     "assets.tasks.*": {"queue": "maintenance"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-jobs": {"task": "studio.tasks.jobs_sweep", "schedule": timedelta(minutes=1)},
+    "sweep-stale-jobs": {"task": "studio.jobs.tasks.jobs_sweep", "schedule": timedelta(minutes=1)},
     # Deletes assets (and their files) that have been in the trash past the retention.
     "purge-trash": {"task": "assets.tasks.trash_purge_task", "schedule": timedelta(hours=1)},
     # Hourly, so a subscription renews within the hour its period ends; idempotent.

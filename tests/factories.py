@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 
 from assets.imaging import make_thumbnail
 from assets.models import Asset
-from studio.models import Job
+from studio.jobs.models import Job
 
 from .utils import image_bytes, open_bytes
 

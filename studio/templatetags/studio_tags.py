@@ -3,30 +3,24 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 
-from ..catalog import OPERATIONS
+from ..jobs import registry
+from ..jobs.registry import OPERATIONS
 
 register = template.Library()
-
-# What an image's action menu offers, grouped, in this order.
-ACTION_GROUPS = (
-    ("tools", "Quick tools"),
-    ("edit", "Edit (offline)"),
-    ("upscale", "Upscale (offline)"),
-    ("create", "Generate from this image"),
-)
 
 
 @register.inclusion_tag("components/asset_actions.html")
 def asset_actions(asset):
-    """The operations that can run on ``asset``, grouped by module, for its page."""
-    groups = []
-    for module, label in ACTION_GROUPS:
-        ops = [
-            op for op in OPERATIONS.values() if op.module == module and op.key != "create.generate"
-        ]
-        if ops:
-            groups.append((label, ops))
-    return {"asset": asset, "groups": groups}
+    """What an image's page offers: each module's operations under its heading, and the
+    modules that have a page of their own for one image."""
+    groups, pages = [], []
+    for module in registry.modules():
+        ops = [op for op in registry.operations(module.key) if op.in_actions]
+        if module.action_label and ops:
+            groups.append((module.action_label, ops))
+        if module.asset_url_name:
+            pages.append((module, reverse(module.asset_url_name, args=[asset.public_id])))
+    return {"asset": asset, "groups": groups, "pages": pages}
 
 
 @register.simple_tag

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from assets.services import asset_create_from_upload
-from studio.catalog import get_operation
-from studio.models import Job
-from studio.services import job_create
+from studio.jobs.models import Job
+from studio.jobs.registry import get_operation
+from studio.jobs.services import job_create
 from tests.factories import UserFactory
 
 from .helpers import photo_png, sign_in

@@ -9,8 +9,8 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from providers.fakes import start_all
-from studio.models import Job
-from studio.provider_health import reset_app_registry
+from studio.jobs.models import Job
+from studio.jobs.provider_health import reset_app_registry
 from tests.factories import UserFactory
 
 from .helpers import sign_in

@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from assets.models import Asset
-from studio.models import Job
+from studio.jobs.models import Job
 from tests.utils import read_field
 
 from .helpers import drop_file, photo_png

@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from providers.fakes import start_all
-from studio.provider_health import reset_app_registry
+from studio.jobs.provider_health import reset_app_registry
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import pytest
 
 from billing.models import LedgerEntry
 from providers.local.metadata import is_marked_ai, read_recipe
-from studio import services
+from studio.jobs import services
 from studio.models import Job, Persona
 from tests.conftest import HTMX
 from tests.utils import open_bytes, read_field
@@ -173,6 +173,22 @@ def test_auto_falls_back_on_a_5xx_and_charges_only_successes(
     assert -capture.amount == job.credits_estimated
 
 
+def test_auto_moves_on_when_a_provider_refuses_the_model_id_and_says_why(
+    alice_client, providers_on, pro_plan
+):
+    servers = providers_on("stability")
+    servers["stability"].retired_models = {"sd3.5-flash"}  # answered 400 like a retired id
+    _, job = _generate(alice_client, quality="draft", variations=2)
+    assert job.params["routes"][0]["model"] == "sd3.5-flash"
+    assert services.job_run(job_id=job.pk) == Job.Status.SUCCEEDED, job.error
+    job.refresh_from_db()
+    assert {o.model for o in job.outputs.all()} == {job.params["routes"][1]["model"]}
+    [note] = job.result["route_notes"]
+    assert note.startswith("Stability SD 3.5 Flash:") and "sd3.5-flash" in note
+    html = alice_client.get(job.get_absolute_url(), **HTMX).content.decode()
+    assert "Auto moved on from Stability SD 3.5 Flash" in html
+
+
 def test_partial_success_charges_only_the_images_made(alice_client, alice, providers_on, pro_plan):
     from billing.pricing import estimate
 
@@ -326,8 +342,8 @@ def test_personas_crud_is_private(alice_client, bob_client, alice):
 
 
 def test_every_template_size_is_valid_for_at_least_one_model(providers_on):
-    from studio.create import generative_models, size_request
-    from studio.styles import CREATE_TEMPLATES
+    from studio.create.services import generative_models, size_request
+    from studio.create.styles import CREATE_TEMPLATES
 
     providers_on()
     models = [spec for _, spec in generative_models()]
@@ -428,7 +444,7 @@ def test_keys_never_reach_job_params_results_errors_or_assets(
 
 
 def test_each_variation_reports_its_own_progress(alice_client, providers_on, pro_plan, monkeypatch):
-    from studio import create
+    from studio.create import services as create
 
     providers_on("stability")
     _, job = _generate(alice_client, engine="stability:core", variations=4)
@@ -450,7 +466,7 @@ def test_each_variation_reports_its_own_progress(alice_client, providers_on, pro
 
     from dataclasses import replace
 
-    from studio import catalog
+    from studio.jobs import registry as catalog
 
     monkeypatch.setitem(
         catalog.OPERATIONS,
@@ -495,7 +511,7 @@ def test_enhance_falls_back_to_local_when_the_plan_lacks_the_llm(alice_client, p
 def test_enhance_llm_calls_are_rate_limited_per_user(
     alice_client, providers_on, pro_plan, monkeypatch
 ):
-    from studio import create_views
+    from studio.create import views as create_views
 
     monkeypatch.setattr(create_views, "ENHANCE_LLM_PER_HOUR", 2)
     servers = providers_on("gemini")

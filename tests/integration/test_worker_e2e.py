@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from assets.models import Asset
-from studio.models import Job
+from studio.jobs.models import Job
 from tests.utils import image_bytes, open_bytes, read_field
 
 pytestmark = [
@@ -86,9 +86,9 @@ def test_upload_resize_runs_on_a_real_worker(real_worker, alice_client, alice):
 
 
 def test_a_second_delivery_of_the_same_job_does_no_work(real_worker, alice, alice_asset):
-    from studio.catalog import get_operation
-    from studio.services import job_create
-    from studio.tasks import job_run_task
+    from studio.jobs.registry import get_operation
+    from studio.jobs.services import job_create
+    from studio.jobs.tasks import job_run_task
 
     job = job_create(
         user=alice,

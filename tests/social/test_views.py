@@ -5,8 +5,8 @@ import pytest
 from django.core.files.base import ContentFile
 
 from assets.models import Asset
-from studio import services
-from studio.models import Job
+from studio.jobs import services
+from studio.jobs.models import Job
 from tests.conftest import HTMX
 from tests.factories import AssetFactory
 from tests.utils import open_bytes
@@ -150,7 +150,7 @@ def test_flags_reach_the_rendition(alice_client, alice):
 
 
 def test_pack_price_is_quoted_from_the_number_of_formats(alice):
-    from studio.catalog import get_operation
+    from studio.jobs.registry import get_operation
 
     op = get_operation("social.pack")
     params = op.build_params({"formats": ["x-post", "x-header"]}, [])

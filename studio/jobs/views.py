@@ -1,0 +1,238 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from assets.archive import zip_stream
+from assets.selectors import asset_get_for_owner, asset_list
+from assets.services import asset_create_from_upload
+from billing.services import BillingError, QuoteCheck
+from imagestudio.htmx import is_fragment, swap_into_self
+from providers.base import ProviderError
+
+from . import registry
+from .provider_health import app_registry
+from .selectors import job_get_for_owner, job_list
+from .services import discard_assets, job_cancel, job_check, job_create, job_retry
+
+
+def _operation_or_404(key: str) -> registry.Operation:
+    try:
+        return registry.get_operation(key)
+    except KeyError:
+        raise Http404("No such operation") from None
+
+
+def _store_mask(user, upload, asset):
+    """Keep an uploaded mask as an asset linked to the image it masks (its parent).
+
+    The engine scales a mask of another size onto the image.
+    """
+    mask = asset_create_from_upload(
+        owner=user, uploaded=upload, filename=upload.name, size=upload.size
+    )
+    mask.parent = asset
+    mask.save(update_fields=["parent", "updated_at"])
+    return mask
+
+
+def _not_installed(op) -> str:
+    """Why an offline model can't run here (an install hint), or ""."""
+    if op.provider != "local" or not op.model:
+        return ""
+    engine = app_registry().get("local")
+    reason = getattr(engine, "unavailable_reason", None)
+    return reason(op.model) if reason else ""
+
+
+def _run_operation_form(request, *, asset, op, template: str, extra: dict | None = None):
+    """GET: the operation's form. POST: validate, quote, create the job.
+
+    An htmx POST answers with the job card (swapped into the job area) or, when the form is
+    invalid or credits are short, with the form fragment retargeted onto itself.
+    """
+    if request.method == "POST":
+        form = op.form_class(request.POST, request.FILES, asset=asset)
+    else:
+        # Recall: settings in the query string pre-fill the form.
+        initial = {k: v for k, v in request.GET.items() if k in op.form_class.base_fields}
+        form = op.form_class(initial=initial, asset=asset)
+    estimating = request.GET.get("estimate") == "1"
+    if request.method == "POST" and not estimating and form.is_valid():
+        cleaned = dict(form.cleaned_data)
+        inputs = [asset]
+        job = None
+        try:
+            if op.uses_mask:
+                inputs.append(_store_mask(request.user, cleaned.pop("mask"), asset))
+            job = job_create(user=request.user, operation=op, cleaned=cleaned, inputs=inputs)
+        except ValidationError as exc:
+            form.add_error("mask", exc)
+        except BillingError as exc:
+            form.add_error(None, exc.message)
+        except ProviderError as exc:
+            form.add_error(None, exc.user_message)
+        if job is None:
+            # Nothing will run: don't leave the uploaded mask behind in the library.
+            discard_assets(inputs[1:])
+        else:
+            if is_fragment(request):
+                response = render(
+                    request, "components/job_card.html", {"job": job, "fragment": True}
+                )
+                response["HX-Trigger"] = "jobQueued"
+                return response
+            return redirect(job)
+    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else dict(form.initial)
+    try:
+        check = job_check(
+            user=request.user,
+            operation=op,
+            params=op.build_params(cleaned, [asset]),
+            inputs=[asset],
+        )
+    except ProviderError as exc:
+        check = QuoteCheck(credits=0, label="—", allowed=False, reason=exc.user_message)
+    missing = _not_installed(op)
+    if missing:
+        check = QuoteCheck(credits=check.credits, label=check.label, allowed=False, reason=missing)
+    context = {
+        "asset": asset,
+        "op": op,
+        "form": form,
+        "check": check,
+        "verb": op.verb,
+        **(extra or {}),
+    }
+    if estimating:
+        # Live estimate: only the cost button, re-rendered from the same quote and checks.
+        return render(request, "components/cost_button.html", context)
+    if not is_fragment(request):
+        return render(request, template, context)
+    response = render(request, f"{template}#op-form", context)
+    if request.method == "POST":
+        swap_into_self(response, "#op-form")
+    return response
+
+
+@login_required
+def operation(request, asset_id, op_key):
+    asset = asset_get_for_owner(owner=request.user, public_id=asset_id)
+    op = _operation_or_404(op_key)
+    template = op.template or "jobs/operation.html"
+    extra = op.page_context(asset) if op.page_context else None
+    return _run_operation_form(request, asset=asset, op=op, template=template, extra=extra)
+
+
+# Fields the module start page's picker needs of each image.
+_PICKER_FIELDS = (
+    "public_id",
+    "title",
+    "prompt",
+    "original_filename",
+    "width",
+    "height",
+    "thumbnail",
+    "source_module",
+    "kind",
+    "metadata",
+    "created_at",
+)
+
+
+def _module_or_404(key: str) -> registry.Module:
+    try:
+        module = registry.get_module(key)
+    except KeyError:
+        raise Http404("No such module") from None
+    if not registry.operations(key):
+        raise Http404("No such module")
+    return module
+
+
+@login_required
+def module_start(request, *, module: str):
+    """A module's page in the navigation: pick (or upload) the image to work on."""
+    module_obj = _module_or_404(module)
+    images = asset_list(owner=request.user).filter(kind="image").only(*_PICKER_FIELDS)
+    page = Paginator(images, 24).get_page(request.GET.get("page"))
+    return render(request, "jobs/module_start.html", {"module": module_obj, "page": page})
+
+
+@login_required
+def module_page(request, asset_id, *, module: str):
+    """A module's studio page for one image: its operations as tabs, the chosen one's form
+    (``?op=<key>``), the job area and the picture. Forms post to the pipeline's
+    ``operation`` view, so every module runs through the same flow."""
+    module_obj = _module_or_404(module)
+    asset = asset_get_for_owner(owner=request.user, public_id=asset_id)
+    module_ops = [op for op in registry.operations(module) if op.in_actions]
+    op = next((o for o in module_ops if o.key == request.GET.get("op")), module_ops[0])
+    template = module_obj.page_template or "jobs/module_page.html"
+    extra = {"module": module_obj, "module_ops": module_ops}
+    if op.page_context:
+        extra.update(op.page_context(asset))
+    return _run_operation_form(request, asset=asset, op=op, template=template, extra=extra)
+
+
+@login_required
+def job_detail(request, job_id):
+    job = job_get_for_owner(owner=request.user, public_id=job_id)
+    if is_fragment(request):
+        # The card polls itself while the job is active; its terminal render has no trigger.
+        return render(request, "components/job_card.html", {"job": job, "fragment": True})
+    return render(request, "jobs/job_detail.html", {"job": job})
+
+
+@login_required
+@require_POST
+def job_cancel_view(request, job_id):
+    job = job_get_for_owner(owner=request.user, public_id=job_id)
+    if not job_cancel(job=job):
+        messages.info(request, "That job had already finished.")
+    if is_fragment(request):
+        return render(request, "components/job_card.html", {"job": job, "fragment": True})
+    return redirect(job)
+
+
+@login_required
+@require_POST
+def job_retry_view(request, job_id):
+    job = job_get_for_owner(owner=request.user, public_id=job_id)
+    if job.is_active:
+        messages.info(request, "That job is still running.")
+        return redirect(job)
+    try:
+        new_job = job_retry(job=job)
+    except BillingError as exc:
+        messages.error(request, exc.message)
+        if is_fragment(request):
+            return HttpResponseClientRedirect(job.get_absolute_url())
+        return redirect(job)
+    if is_fragment(request):
+        return render(request, "components/job_card.html", {"job": new_job, "fragment": True})
+    return redirect(new_job)
+
+
+@login_required
+def job_list_view(request):
+    page = Paginator(job_list(owner=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "jobs/job_list.html", {"page": page})
+
+
+@login_required
+def job_download(request, job_id):
+    """All of a job's outputs as one ZIP, streamed (never built in memory)."""
+    job = job_get_for_owner(owner=request.user, public_id=job_id)
+    outputs = job.live_outputs
+    if not outputs:
+        raise Http404("This job has no files")
+    response = StreamingHttpResponse(zip_stream(outputs), content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{job.operation.replace(".", "-")}-{job.public_id.hex[:8]}.zip"'
+    )
+    return response
