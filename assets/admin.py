@@ -30,10 +30,10 @@ class AssetAdmin(admin.ModelAdmin):
         "status",
         "created_at",
     ]
-    list_filter = ["kind", "source_module", "status", "provider", "is_favourite"]
+    list_filter = ["kind", "source_module", "status", "provider", "is_favourite", "is_mask"]
     search_fields = ["public_id", "title", "prompt", "owner__email", "checksum", "model"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["owner", "parent"]
+    raw_id_fields = ["owner", "parent", "stacked_under"]
     readonly_fields = [
         "public_id",
         "file",
@@ -146,6 +146,8 @@ class TemporaryLinkAdmin(admin.ModelAdmin):
 
 @admin.register(SearchTerm)
 class SearchTermAdmin(admin.ModelAdmin):
+    """The words a misspelt search is corrected against (read-only: the services add them)."""
+
     list_display = ["word", "owner"]
     search_fields = ["word", "owner__email"]
     raw_id_fields = ["owner"]
