@@ -82,6 +82,10 @@ class ProviderError(Exception):
         self.provider = provider
         self.status = status
         self.retry_after = retry_after
+        #: Whether the job pipeline should run the whole call again after ``retry_after``
+        #: seconds: a transient fault that names a wait nobody has taken yet. The HTTP client
+        #: clears it when its own retries used up the call's budget (see providers.http.retry).
+        self.retry_later = self.transient and retry_after is not None
 
 
 class ProviderConfigError(ProviderError):
@@ -100,6 +104,15 @@ class InvalidInput(ProviderError):
     """The request is not acceptable to the model (our check or the provider's)."""
 
     code = "invalid_input"
+
+
+class RequestRefused(InvalidInput):
+    """The provider's server refused the model id or a parameter (HTTP 400/404/409/413/422).
+
+    About the model or the request's shape, not the user's content (:class:`ContentFiltered`),
+    credits (:class:`InsufficientProviderBalance`) or key: another model may serve the same
+    request, so automatic routing moves on to its next route.
+    """
 
 
 class ContentFiltered(ProviderError):
@@ -229,6 +242,12 @@ class ProviderRequest:
     n: int = 1
     output_format: str = "png"
     params: dict[str, Any] = field(default_factory=dict)
+
+    def images(self) -> list[bytes]:
+        """The primary image, then every extra image, for models that take several."""
+        images = [self.image] if self.image is not None else []
+        images.extend(self.extra_images.values())
+        return images
 
 
 @dataclass

@@ -12,5 +12,8 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("", include("studio.jobs.urls")),
     path("", include("studio.create.urls")),
+    path("", include("studio.edit.urls")),
+    path("", include("studio.upscale.urls")),
     path("", include("studio.social.urls")),
+    path("", include("studio.tools.urls")),
 ]

@@ -39,7 +39,70 @@ IMAGEN_MODELS = {
     "imagen-4.0-ultra-generate-001",
     "imagen-4.0-fast-generate-001",
 }
+# Request fields generateContent knows (camelCase or snake_case); others are refused the way
+# the API refuses them: 400 'Invalid JSON payload received. Unknown name "x"'.
+REQUEST_FIELDS = {
+    "contents",
+    "systemInstruction",
+    "generationConfig",
+    "safetySettings",
+    "tools",
+    "toolConfig",
+    "cachedContent",
+}
+CONFIG_FIELDS = {
+    "responseModalities",
+    "imageConfig",
+    "temperature",
+    "topP",
+    "topK",
+    "candidateCount",
+    "maxOutputTokens",
+    "stopSequences",
+    "responseMimeType",
+    "responseSchema",
+    "thinkingConfig",
+    "seed",
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def unknown_field(body: dict[str, Any]) -> str:
+    """The first field of a generateContent body the API does not know, or ""."""
+    for name in body:
+        if _camel(name) not in REQUEST_FIELDS:
+            return name
+    config = body.get("generationConfig") or body.get("generation_config") or {}
+    for name in config:
+        if _camel(name) not in CONFIG_FIELDS:
+            return f"generation_config.{name}"
+    return ""
+
+
 ROUTE = re.compile(r"^/v1beta/models/([A-Za-z0-9.\-]+):(generateContent|predict)$")
+
+
+def user_idea(text: str) -> str:
+    """The user's own words in a prompt-rewrite request, without the instructions around them.
+
+    A request either carries its instructions in ``systemInstruction`` (then the user text is
+    the idea) or puts them first in the user text and ends with the idea, usually after a
+    label such as "Draft:"; the last paragraph is taken, minus that label.
+    """
+    last = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()][-1:] or [""]
+    idea = last[0].strip()
+    label = re.match(r"^(draft|idea|prompt|input|text)\s*:\s*", idea, re.IGNORECASE)
+    return idea[label.end() :].strip() if label else idea
+
+
+def rewrite(idea: str) -> str:
+    """What a language model asked to improve an image prompt answers: the idea, enriched."""
+    idea = idea.strip().rstrip(".")
+    return f"{idea}, detailed composition, soft morning light, rich natural colour, 35mm photo"
 
 
 class GeminiFake(FakeServer):
@@ -48,6 +111,12 @@ class GeminiFake(FakeServer):
     env_key = "GEMINI_API_KEY"
     env_base = "GEMINI_API_BASE"
     default_key = "AIzaFakeGeminiKey0123456789abcdefghijk"
+
+    def reset(self) -> None:
+        super().reset()
+        # Thinking image models (Gemini 3 Pro Image) send draft images marked
+        # ``"thought": true`` before the final one.
+        self.thought_images = 0
 
     def error_kinds(self) -> set[str]:
         return {
@@ -145,6 +214,11 @@ class GeminiFake(FakeServer):
         return self._generate(model, body, kind)
 
     def _generate(self, model: str, body: dict[str, Any], kind: str) -> Reply:
+        unknown = unknown_field(body)
+        if unknown:
+            return self.error(
+                400, "INVALID_ARGUMENT", f'Invalid JSON payload received. Unknown name "{unknown}"'
+            )
         contents = body.get("contents")
         if not isinstance(contents, list) or not contents:
             return self.error(
@@ -206,16 +280,25 @@ class GeminiFake(FakeServer):
                 GEMINI_SIZES[ratio] if ratio else (inputs[0] if inputs else (1024, 1024))
             )
             data = make_image(width, height, "png", seed=len(prompt))
-            parts = [
+            parts = []
+            for i in range(self.thought_images):
+                draft = make_image(width // 2, height // 2, "png", seed=1000 + i)
+                parts.append({"text": f"Drafting composition {i + 1}…", "thought": True})
+                parts.append(
+                    {
+                        "inlineData": {
+                            "mimeType": "image/png",
+                            "data": base64.b64encode(draft).decode(),
+                        },
+                        "thought": True,
+                    }
+                )
+            parts += [
                 {"text": f"Here is the image for: {prompt[:60]}"},
                 {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(data).decode()}},
             ]
         else:
-            parts = [
-                {
-                    "text": f"A vivid, detailed rendering of {prompt.strip()}, soft morning light, 35mm photo."
-                }
-            ]
+            parts = [{"text": rewrite(user_idea(prompt))}]
         return Reply(
             200,
             {

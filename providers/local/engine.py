@@ -132,7 +132,9 @@ _FILL_METHOD = ParamSpec(
     default="auto",
     choices=inpaint.METHODS,
     label="Fill method",
-    help="Auto: quick smooth fill for thin marks, texture copying (PatchMatch) for objects.",
+    help="Auto: a quick fill for thin marks; for larger areas, texture from right next to "
+    "the hole where the surroundings are textured and a smooth, grained fill where they "
+    "are smooth (on extended canvas: smooth). Smooth, Telea and PatchMatch force one filler.",
 )
 
 AI_MODELS: tuple[ModelSpec, ...] = (
@@ -176,7 +178,8 @@ AI_MODELS: tuple[ModelSpec, ...] = (
         requires_image=True,
         max_input_pixels=MAX_INPUT_PIXELS,
         output_formats=_IMAGE_FORMATS,
-        notes="FSRCNN super-resolution on luma; Lanczos for an exact target size.",
+        notes="FSRCNN ×2 super-resolution on luma (two passes for ×4) with back-projection; "
+        "Lanczos for an exact target size.",
     ),
     ModelSpec(
         id="upscale-hq",
@@ -487,7 +490,7 @@ class LocalEngine:
             fmt=request.output_format,
             meta={
                 "scale": int(params["scale"]),
-                "method": "fsrcnn",
+                "method": "fsrcnn-x2-backprojection",
                 "exact_size": bool(width or height),
             },
         )

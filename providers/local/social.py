@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
+from media import FORMATS, encode
+
 from ..base import InvalidInput
 
 CROP_MODES = ("smart", "centre", "fit")
-OUTPUT_FORMATS = {
-    "jpeg": ("JPEG", "image/jpeg", "jpg"),
-    "png": ("PNG", "image/png", "png"),
-    "webp": ("WEBP", "image/webp", "webp"),
-}
+# key → (Pillow format, MIME type, extension), from the shared format table.
+OUTPUT_FORMATS = {f.key: (f.pil, f.content_type, f.extension) for f in FORMATS.values()}
 QUALITY_STEPS = (10, 20, 30, 40)  # how far quality may drop to meet a file-size limit
 MIN_QUALITY = 35
 
@@ -263,17 +262,7 @@ def _fit(img: Image.Image, target: Target, pad: str) -> Image.Image:
 
 
 def _encode(img: Image.Image, fmt: str, quality: int) -> bytes:
-    pil_fmt = OUTPUT_FORMATS[fmt][0]
-    buf = io.BytesIO()
-    if pil_fmt == "JPEG":
-        if img.mode != "RGB":
-            img = img.convert("RGB")
-        img.save(buf, "JPEG", quality=quality, optimize=True)
-    elif pil_fmt == "WEBP":
-        img.save(buf, "WEBP", quality=quality)
-    else:
-        img.save(buf, "PNG", compress_level=6)
-    return buf.getvalue()
+    return encode(img, fmt, quality=quality, optimize=True)
 
 
 def _guide(img: Image.Image, target: Target) -> bytes:

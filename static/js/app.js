@@ -271,6 +271,21 @@
     }
   });
 
+  // Read-only link fields select their whole text on focus, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("input[data-select-on-focus]")) {
+      event.target.select();
+    }
+  });
+
+  // Forms that destroy something ask first (data-confirm holds the question).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
   // Phones: the header's modules fold behind a Menu button (without scripts they wrap).
   function setNav(open) {
     var header = document.querySelector(".site-header");

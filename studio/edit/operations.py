@@ -22,6 +22,8 @@ register_module(
         order=20,
         description="Remove or replace the background, erase, extend, recolour.",
         action_label="Edit (offline)",
+        url_name="studio:edit_start",
+        asset_url_name="studio:edit",
     )
 )
 register(

@@ -30,6 +30,9 @@ class Module:
     asset_url_name: str = ""
     # Heading of the module's operations in an image's action menu ("" = not listed).
     action_label: str = ""
+    # The template of the module's page for one image (``jobs.views.module_page``); it
+    # extends "jobs/module_page.html". Empty: that page as it is.
+    page_template: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ def modules() -> list[Module]:
     """Modules that have at least one operation, in display order."""
     used = {op.module for op in _OPERATIONS.values()}
     return sorted((m for m in _MODULES.values() if m.key in used), key=lambda m: m.order)
+
+
+def get_module(key: str) -> Module:
+    """The registered module ``key``; ``KeyError`` if there is none."""
+    return _MODULES[key]
 
 
 def module_labels() -> Iterable[tuple[str, str]]:

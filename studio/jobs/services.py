@@ -4,17 +4,29 @@ create (quote, hold, enqueue on commit) → claim (queued→running, once) → r
 with progress → store outputs through ``assets`` → capture the hold and succeed; or fail /
 cancel and release the hold. Every state change is a conditional UPDATE, so a redelivered
 or duplicated task never runs the work twice and never charges twice.
+
+Retries: one layer per failure. The provider's HTTP client retries short faults inside the
+call (a dropped connection, a 5xx, a 429 or a loading model whose wait is at most a few
+seconds): at most ``RetryPolicy.max_attempts`` (3) attempts within its deadline. A fault
+that names a longer wait (``Retry-After: 60``, a model that needs 20 s to load) comes back
+at once with ``retry_later`` set, and only then does this pipeline re-queue the job, after
+that wait (capped at ``MAX_COUNTDOWN``), at most ``tasks.MAX_RETRIES`` (2) times. A fault
+the client already retried to the end fails the job (Create's Auto tries its next route
+first). Worst case for one request: (1 + 2) runs × 3 attempts = 9 HTTP attempts, waiting
+at most 3 × the client's 30 s deadline plus 2 × ``MAX_COUNTDOWN``.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -34,6 +46,9 @@ from .registry import Operation, get_operation
 from .tasks import job_run_task as _job_run_task
 
 logger = logging.getLogger(__name__)
+
+#: The longest a job waits in the queue before it runs again for a provider's Retry-After.
+MAX_COUNTDOWN = 300.0
 
 GENERIC_FAILURE = (
     "Something went wrong on our side while running this job. Your credits were not charged."
@@ -69,6 +84,9 @@ def _preflight_kwargs(
         "provider": params.get("provider") or operation.provider,
         "model": params.get("model", ""),
         "active_jobs": Job.objects.filter(owner=user, status__in=Job.ACTIVE_STATUSES).count(),
+        "jobs_last_hour": Job.objects.filter(
+            owner=user, created_at__gte=timezone.now() - timedelta(hours=1)
+        ).count(),
         **operation.limits(params, inputs or []),
     }
 
@@ -246,12 +264,52 @@ def _read_input(asset: Asset) -> bytes:
         return fh.read()
 
 
+class _Heartbeat:
+    """While a job runs in this process, touch its heartbeat every ``JOB_HEARTBEAT_SECONDS``
+    from a side thread, so a long step (an upscale, an inpaint, a social pack, a slow
+    provider) never looks stale, and ``JOB_STALE_AFTER`` can be a minute or two. A killed
+    worker takes the thread with it: the heartbeat stops and the sweeper recovers the job."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"job-{job_id}-heartbeat")
+        self.thread.daemon = True
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        try:
+            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                try:
+                    Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:  # noqa: BLE001 - a missed beat must not stop the job
+                    logger.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
+        finally:
+            connection.close()
+
+
 def job_run(*, job_id: int, retries_left: int = 0) -> str:
+    """Run a queued job to the end, its heartbeat beating meanwhile (see ``_Heartbeat``)."""
+    with _Heartbeat(job_id):
+        return _job_run(job_id=job_id, retries_left=retries_left)
+
+
+def _job_run(*, job_id: int, retries_left: int = 0) -> str:
     """Run a queued job to the end. Returns the job's final (or current) status.
 
     Safe to call more than once for the same job: only the call that claims it works.
-    Raises ``JobRetryLater`` on a transient provider fault when retries are left (the job is
-    back in ``queued``); otherwise every failure ends as a failed job with its hold released.
+    Raises ``JobRetryLater`` when the provider asks to come back later (``retry_later``, see
+    the module docstring) and retries are left (the job is back in ``queued``); otherwise
+    every failure ends as a failed job with its hold released.
     """
     if not _claim(job_id):
         status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
@@ -307,8 +365,8 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
     except Canceled:
         return Job.Status.CANCELED
     except ProviderError as exc:
-        if exc.transient and retries_left > 0:
-            countdown = exc.retry_after or min(60, 2 ** (job.attempts + 1))
+        if exc.retry_later and retries_left > 0:
+            countdown = min(MAX_COUNTDOWN, exc.retry_after or 2 ** (job.attempts + 1))
             Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
                 status=Job.Status.QUEUED,
                 message=f"{exc.user_message} Retrying in {countdown:.0f} s…",

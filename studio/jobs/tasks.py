@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.core.cache import cache
+
+from providers.base import ProviderError
+
+from .provider_health import app_registry
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 4
+# The pipeline's services enqueue these tasks, so the tasks import the services when they
+# run (a module-level import would close a services <-> tasks cycle).
+
+#: Re-runs of a job whose provider asked to come back later (see ``services`` on retries).
+MAX_RETRIES = 2
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
@@ -42,14 +52,6 @@ BALANCE_CACHE_KEY = "provider-balances"
 @shared_task(acks_late=True)
 def providers_refresh_balances() -> dict:
     """Ask each configured provider that has a balance endpoint, and cache the answers."""
-    import time
-
-    from django.core.cache import cache
-
-    from providers.base import ProviderError
-
-    from .provider_health import app_registry
-
     balances: dict = {"_at": time.time()}
     for provider in app_registry().configured():
         balance = getattr(provider, "balance", None)

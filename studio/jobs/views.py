@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from assets.archive import zip_stream
-from assets.selectors import asset_get_for_owner
+from assets.selectors import asset_get_for_owner, asset_list
 from assets.services import asset_create_from_upload
 from billing.services import BillingError, QuoteCheck
 from imagestudio.htmx import is_fragment, swap_into_self
@@ -143,6 +143,57 @@ def operation(request, asset_id, op_key):
     op = _operation_or_404(op_key)
     template = op.template or "jobs/operation.html"
     extra = op.page_context(asset) if op.page_context else None
+    return _run_operation_form(request, asset=asset, op=op, template=template, extra=extra)
+
+
+# Fields the module start page's picker needs of each image.
+_PICKER_FIELDS = (
+    "public_id",
+    "title",
+    "prompt",
+    "original_filename",
+    "width",
+    "height",
+    "thumbnail",
+    "source_module",
+    "kind",
+    "metadata",
+    "created_at",
+)
+
+
+def _module_or_404(key: str) -> registry.Module:
+    try:
+        module = registry.get_module(key)
+    except KeyError:
+        raise Http404("No such module") from None
+    if not registry.operations(key):
+        raise Http404("No such module")
+    return module
+
+
+@login_required
+def module_start(request, *, module: str):
+    """A module's page in the navigation: pick (or upload) the image to work on."""
+    module_obj = _module_or_404(module)
+    images = asset_list(owner=request.user).filter(kind="image").only(*_PICKER_FIELDS)
+    page = Paginator(images, 24).get_page(request.GET.get("page"))
+    return render(request, "jobs/module_start.html", {"module": module_obj, "page": page})
+
+
+@login_required
+def module_page(request, asset_id, *, module: str):
+    """A module's studio page for one image: its operations as tabs, the chosen one's form
+    (``?op=<key>``), the job area and the picture. Forms post to the pipeline's
+    ``operation`` view, so every module runs through the same flow."""
+    module_obj = _module_or_404(module)
+    asset = asset_get_for_owner(owner=request.user, public_id=asset_id)
+    module_ops = [op for op in registry.operations(module) if op.in_actions]
+    op = next((o for o in module_ops if o.key == request.GET.get("op")), module_ops[0])
+    template = module_obj.page_template or "jobs/module_page.html"
+    extra = {"module": module_obj, "module_ops": module_ops}
+    if op.page_context:
+        extra.update(op.page_context(asset))
     return _run_operation_form(request, asset=asset, op=op, template=template, extra=extra)
 
 

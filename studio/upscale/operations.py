@@ -28,6 +28,8 @@ register_module(
         order=30,
         description="Enlarge images with super-resolution.",
         action_label="Upscale (offline)",
+        url_name="studio:upscale_start",
+        asset_url_name="studio:upscale",
     )
 )
 register(

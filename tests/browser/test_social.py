@@ -78,7 +78,8 @@ def test_previews_focal_point_and_export_without_a_reload(page, studio, photo):
 
     # With no focal point stored, the page asks for one as it loads, and adopts the answer.
     detect = page.locator("#job-area .job-card", has_text="Find the subject")
-    expect(detect).to_have_attribute("data-status", "succeeded")
+    # Detection runs the offline cut-out model: allow for a slow, busy machine.
+    expect(detect).to_have_attribute("data-status", "succeeded", timeout=30_000)
     expect(page.locator("#focal-status")).to_have_text("Subject detected.")
     fx, fy = _focal(page)
     assert abs(fx - SUBJECT[0]) < 0.1 and abs(fy - SUBJECT[1]) < 0.1, (fx, fy)

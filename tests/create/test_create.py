@@ -173,6 +173,22 @@ def test_auto_falls_back_on_a_5xx_and_charges_only_successes(
     assert -capture.amount == job.credits_estimated
 
 
+def test_auto_moves_on_when_a_provider_refuses_the_model_id_and_says_why(
+    alice_client, providers_on, pro_plan
+):
+    servers = providers_on("stability")
+    servers["stability"].retired_models = {"sd3.5-flash"}  # answered 400 like a retired id
+    _, job = _generate(alice_client, quality="draft", variations=2)
+    assert job.params["routes"][0]["model"] == "sd3.5-flash"
+    assert services.job_run(job_id=job.pk) == Job.Status.SUCCEEDED, job.error
+    job.refresh_from_db()
+    assert {o.model for o in job.outputs.all()} == {job.params["routes"][1]["model"]}
+    [note] = job.result["route_notes"]
+    assert note.startswith("Stability SD 3.5 Flash:") and "sd3.5-flash" in note
+    html = alice_client.get(job.get_absolute_url(), **HTMX).content.decode()
+    assert "Auto moved on from Stability SD 3.5 Flash" in html
+
+
 def test_partial_success_charges_only_the_images_made(alice_client, alice, providers_on, pro_plan):
     from billing.pricing import estimate
 

@@ -16,7 +16,7 @@ from providers.base import (
     TransientError,
 )
 from providers.gemini import GeminiProvider
-from providers.http import RetryPolicy
+from providers.http.retry import RetryPolicy
 
 from .conftest import make_png
 
@@ -213,3 +213,45 @@ def test_invalid_requests_never_reach_the_network(gemini, gemini_fake, kwargs, m
     with pytest.raises(InvalidInput, match=message):
         gemini.run(ProviderRequest(**kwargs))
     assert gemini_fake.requests == []
+
+
+def test_thought_images_are_skipped(gemini, gemini_fake):
+    gemini_fake.thought_images = 2
+    result = gemini.run(
+        ProviderRequest(Capability.TEXT_TO_IMAGE, prompt="a red kite", aspect_ratio="1:1")
+    )
+    [output] = result.outputs  # only the final image, not the two drafts
+    assert (output.width, output.height) == (1024, 1024)
+    assert "Drafting" not in result.meta["text"]
+
+
+def test_the_fake_rewrites_the_idea_and_never_echoes_its_instructions(gemini, gemini_fake):
+    instruction = (
+        "Rewrite this draft into one vivid image-generation prompt of at most 90 words. "
+        "Answer with the prompt only."
+    )
+    result = gemini.run(
+        ProviderRequest(
+            Capability.PROMPT_ENHANCE, prompt=f"{instruction}\n\nDraft: a cat on a green sofa"
+        )
+    )
+    text = result.meta["text"]
+    assert text.startswith("a cat on a green sofa, ")
+    assert "Rewrite" not in text and "Draft" not in text and "90 words" not in text
+
+
+def test_the_fake_refuses_fields_the_api_does_not_know(gemini_fake):
+    import httpx
+
+    url = f"{gemini_fake.base_url}/models/gemini-2.5-flash-image:generateContent"
+    headers = {"x-goog-api-key": gemini_fake.api_key}
+    contents = [{"role": "user", "parts": [{"text": "a kite"}]}]
+    ok = httpx.post(url, headers=headers, json={"contents": contents})
+    assert ok.status_code == 200
+    for body in (
+        {"contents": contents, "moderation": "low"},
+        {"contents": contents, "generationConfig": {"aspectRatio": "1:1"}},
+    ):
+        refused = httpx.post(url, headers=headers, json=body)
+        assert refused.status_code == 400
+        assert "Unknown name" in refused.json()["error"]["message"]

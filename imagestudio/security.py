@@ -1,0 +1,78 @@
+"""Who is asking, and the headers every answer carries.
+
+Behind a TLS proxy every request arrives from the proxy's address. ``client_address``
+finds the visitor's own address from the trusted proxy's header, and
+``ClientAddressMiddleware`` puts it into ``REMOTE_ADDR`` first thing, so allauth's login
+limits, the rate limiter and the logs all see the same client address. The proxy's own
+address stays in ``request.META["PROXY_ADDR"]``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+
+
+def _valid(address: str) -> str | None:
+    address = address.strip()
+    if address.startswith("[") and "]" in address:  # "[2001:db8::1]:443"
+        address = address[1 : address.index("]")]
+    elif address.count(":") == 1:  # "203.0.113.7:51234"
+        address = address.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def client_address(meta) -> str:
+    """The visitor's address under the trusted-proxy settings.
+
+    ``CLIENT_IP_HEADER`` names a header that the proxy sets to the client's address (e.g.
+    ``X-Real-IP``); otherwise, with ``TRUSTED_PROXY_COUNT`` proxies in front, the address
+    is the one the outermost of them appended to ``X-Forwarded-For`` (entries to its left
+    come from the client and prove nothing). Without a proxy, or when the header is
+    missing or malformed, it is the socket's own address.
+    """
+    remote = meta.get("REMOTE_ADDR", "")
+    if settings.CLIENT_IP_HEADER:
+        value = meta.get("HTTP_" + settings.CLIENT_IP_HEADER.upper().replace("-", "_"), "")
+        return _valid(value.split(",")[-1]) or remote
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0:
+        hops = [hop for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= count:
+            return _valid(hops[-count]) or remote
+    return remote
+
+
+class ClientAddressMiddleware:
+    """Replace the proxy's address with the client's before anything reads it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.CLIENT_IP_HEADER or settings.TRUSTED_PROXY_COUNT:
+            proxy = request.META.get("REMOTE_ADDR", "")
+            request.META["PROXY_ADDR"] = proxy
+            request.META["REMOTE_ADDR"] = client_address(request.META)
+        return self.get_response(request)
+
+
+def ratelimit_key_ip(group, request) -> str:
+    """django-ratelimit's client key: the address ``ClientAddressMiddleware`` settled on."""
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every answer: the studio needs no camera, microphone, etc."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

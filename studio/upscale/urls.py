@@ -1,0 +1,8 @@
+from django.urls import path
+
+from studio.jobs.views import module_page, module_start
+
+urlpatterns = [
+    path("upscale/", module_start, {"module": "upscale"}, name="upscale_start"),
+    path("upscale/<uuid:asset_id>/", module_page, {"module": "upscale"}, name="upscale"),
+]
