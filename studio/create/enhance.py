@@ -109,7 +109,7 @@ def enhance_local(
 
 INSTRUCTION = (
     "You turn a person's idea into one prompt for an image generator. Keep their subject, "
-    "wording and every constraint they gave; add concrete specifics about composition, "
+    "wording and every constraint they gave; add concrete specifics about framing, "
     "lighting and materials. Reply with the prompt alone: at most 90 words, no preamble, no "
     "quotes, and never repeat these instructions."
 )

@@ -57,10 +57,12 @@ def test_the_llm_gets_the_users_words_and_the_guidance_as_its_instruction(
     assert "portrait (9:16)" in system and "cinematic" in system
     assert get_template("instagram-story").use_case not in system
 
-    # The rewritten text shares no word of the instruction that the user did not write.
+    # The rewritten text shares no word of the instruction that the user did not write,
+    # and none of the guidance notes' labels.
     rewritten = re.search(r'<textarea name="prompt"[^>]*>([^<]*)</textarea>', html).group(1)
-    leaked = (_words(system) - _words("a red bicycle") - STOP) & _words(rewritten)
+    leaked = (_words(enhance.INSTRUCTION) - _words("a red bicycle") - STOP) & _words(rewritten)
     assert rewritten.strip() and not leaked, (rewritten, leaked)
+    assert "Frame:" not in rewritten and "Look:" not in rewritten
 
 
 class _EchoingRegistry:
