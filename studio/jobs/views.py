@@ -27,13 +27,27 @@ def _operation_or_404(key: str) -> registry.Operation:
         raise Http404("No such operation") from None
 
 
-def _not_installed(op) -> str:
-    """Why an offline model can't run here (an install hint), or ""."""
+def _not_installed(op) -> tuple[str, str]:
+    """Why an offline model can't run here: (what a creator reads, the install command for
+    staff), or ("", "") when it can.
+
+    The engine's hint reads "<Feature> is not installed: <command>". Installing is the
+    operator's business, so creators are told the feature is missing on this server and
+    whom to ask; only staff see the command.
+    """
     if op.provider != "local" or not op.model:
-        return ""
+        return "", ""
     engine = app_registry().get("local")
     reason = getattr(engine, "unavailable_reason", None)
-    return reason(op.model) if reason else ""
+    hint = reason(op.model) if reason else ""
+    if not hint:
+        return "", ""
+    feature, _, command = hint.partition(": ")
+    feature = feature.removesuffix(" is not installed").strip() or op.label
+    message = (
+        f"{feature} is not installed on this server. Ask the person who runs this studio to add it."
+    )
+    return message, command.strip()
 
 
 def _run_operation_form(request, *, asset, op, template: str, extra: dict | None = None):
@@ -49,7 +63,10 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
         initial = {k: v for k, v in request.GET.items() if k in op.form_class.base_fields}
         form = op.form_class(initial=initial, asset=asset)
     estimating = request.GET.get("estimate") == "1"
-    if request.method == "POST" and not estimating and form.is_valid():
+    missing, install_command = _not_installed(op)
+    if request.method == "POST" and not estimating and missing:
+        form.add_error(None, missing)  # nothing to run it with: no job, no charge
+    elif request.method == "POST" and not estimating and form.is_valid():
         cleaned = dict(form.cleaned_data)
         # Uploaded files (a mask, a reference image) are private files of the job, never
         # library images; they are stored only once the job and its hold exist.
@@ -92,7 +109,6 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
         )
     except ProviderError as exc:
         check = QuoteCheck(credits=0, label="—", allowed=False, reason=exc.user_message)
-    missing = _not_installed(op)
     if missing:
         check = QuoteCheck(credits=check.credits, label=check.label, allowed=False, reason=missing)
     context = {
@@ -101,6 +117,8 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
         "form": form,
         "check": check,
         "verb": op.verb,
+        # Shown under the disabled button to staff only (cost_button.html).
+        "install_command": install_command,
         **(extra or {}),
     }
     if estimating:
