@@ -21,7 +21,9 @@ def test_on_free_the_slider_stops_at_two_and_shows_three_to_ten_locked(alice_cli
     html = alice_client.get("/create/").content.decode()
     assert 'max="2"' in _slider(html)
     assert "Your Free plan makes up to 2 per request." in html
-    assert re.search(r'<span class="locked-range"><svg[^>]*>.*?</svg> 3–10 with Creator</span>', html)
+    assert re.search(
+        r'<span class="locked-range"><svg[^>]*>.*?</svg> 3–10 with Creator</span>', html
+    )
     assert html.count('class="is-locked" title="Creator plan"') == 8
     # Payments are off here: no dead-end upgrade link, but whom to ask.
     assert "Payments are off on this server: ask the person who runs this studio" in html
@@ -48,7 +50,8 @@ def test_models_outside_the_plan_are_listed_locked(alice_client, providers_on):
     providers_on("stability")
     html = alice_client.get("/create/").content.decode()
     assert re.search(
-        r'<option value="stability:sd3.5-large"\s+disabled data-locked>[^<]*— locked: Creator plan', html
+        r'<option value="stability:sd3.5-large"\s+disabled data-locked>[^<]*— locked: Creator plan',
+        html,
     )
     assert re.search(r'<option value="stability:core" >Stability AI · Core</option>', html)
 
