@@ -2,6 +2,6 @@
 
 from .batch.models import Batch, BatchRow
 from .create.models import Persona
-from .jobs.models import Job
+from .jobs.models import Job, JobFile
 
-__all__ = ["Batch", "BatchRow", "Job", "Persona"]
+__all__ = ["Batch", "BatchRow", "Job", "JobFile", "Persona"]

@@ -27,6 +27,7 @@ from assets.models import (
     TemporaryLink,
 )
 from assets.services import collection_add_assets, share_create, temp_link_create
+from studio.batch.models import Batch, BatchRow
 from studio.create.models import Persona
 from studio.jobs.models import Job
 from tests.assets.factories import CollectionFactory
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC = re.compile(r"^/(accounts/|health/$|csp-report/$|billing/webhook/|s/|admin/login/)")
 
 # Values for the parts of a URL that are not somebody's object.
-FIXED = {"spec": "grid", "op_key": "tools.resize", "slug": "pro"}
+FIXED = {"spec": "grid", "op_key": "tools.resize", "slug": "pro", "fmt": "gpl", "kind": "products"}
 OBJECT_PARAMS = {
     "asset_id",
     "collection_id",
@@ -47,6 +48,7 @@ OBJECT_PARAMS = {
     "link_id",
     "job_id",
     "persona_id",
+    "batch_id",
     "token",
     "value",
 }
@@ -67,7 +69,12 @@ def routes():
 
 def objects_of(owner, *, with_parent=True) -> dict[str, str]:
     parent = AssetFactory(owner=owner, title=f"{owner.username} parent")
-    asset = AssetFactory(owner=owner, title=f"{owner.username} asset", parent=parent)
+    asset = AssetFactory(
+        owner=owner,
+        title=f"{owner.username} asset",
+        parent=parent,
+        palette=[{"hex": "#336699", "share": 0.6}, {"hex": "#f4d35e", "share": 0.4}],
+    )
     collection = CollectionFactory(owner=owner, name=f"{owner.username} collection")
     collection_add_assets(collection=collection, asset_ids=[asset.pk])
     share = share_create(owner=owner, collection=collection, password="pw")
@@ -76,7 +83,15 @@ def objects_of(owner, *, with_parent=True) -> dict[str, str]:
     job = JobFactory(owner=owner, status=Job.Status.SUCCEEDED, finished_at=timezone.now())
     job.inputs.add(parent)
     job.outputs.add(asset)
+    # A kept mask, so the job's mask page has something to show its owner.
+    from studio.jobs.services import _job_file_store
+    from tests.utils import image_bytes
+
+    _job_file_store(job=job, role="mask", content=image_bytes("PNG", (8, 8)))
     persona = Persona.objects.create(owner=owner, name=f"{owner.username} persona")
+    batch = Batch.objects.create(owner=owner, name=f"{owner.username} batch", kind="products")
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.FINISHED)
+    BatchRow.objects.create(batch=batch, number=1, status="succeeded", job=job, sku="A-1")
     return {
         "asset_id": str(asset.public_id),
         "collection_id": str(collection.public_id),
@@ -84,6 +99,7 @@ def objects_of(owner, *, with_parent=True) -> dict[str, str]:
         "link_id": str(link.public_id),
         "job_id": str(job.public_id),
         "persona_id": str(persona.public_id),
+        "batch_id": str(batch.public_id),
         "token": share.token,
         "value": link_url.rstrip("/").rsplit("/", 1)[1],
     }
@@ -141,6 +157,7 @@ def snapshot(owner) -> dict:
         ),
         "jobs": sorted(Job.objects.filter(owner=owner).values_list("public_id", "status")),
         "personas": sorted(Persona.objects.filter(owner=owner).values_list("public_id", "name")),
+        "batches": sorted(Batch.objects.filter(owner=owner).values_list("public_id", "status")),
     }
 
 

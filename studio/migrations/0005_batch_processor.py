@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assets', '0004_source_module_from_registry'),
-        ('studio', '0003_persona'),
+        ('studio', '0004_job_files'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
