@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
@@ -203,25 +204,34 @@ def find_operation(name: str) -> Operation | None:
 _TRUE = {"1", "true", "yes", "y", "on", "x"}
 
 
-def _form_data(form_class, values: dict[str, Any]) -> dict[str, Any]:
-    """Bound data for a catalog form: its initial values, overridden by ``values``."""
+def _form_data(form_class, values: dict[str, Any], *, asset=None) -> dict[str, Any]:
+    """Bound data for a catalog form: its initial values, overridden by ``values``.
+
+    Initials come from an unbound instance, so fields a form builds in ``__init__`` (an
+    engine or format picker that depends on configuration) get theirs too.
+    """
+    unbound = form_class(asset=asset)
     data: dict[str, Any] = {}
-    for name, fld in form_class.base_fields.items():
-        if fld.initial is not None and not callable(fld.initial):
-            data[name] = fld.initial
+    for name, fld in unbound.fields.items():
+        initial = unbound.get_initial_for_field(fld, name)
+        if initial is not None and initial != "":
+            data[name] = initial
     for name, value in values.items():
-        fld = form_class.base_fields.get(name)
+        fld = unbound.fields.get(name)
         if fld is None:
             continue
-        if fld.__class__.__name__ == "BooleanField":
+        if isinstance(fld, forms.BooleanField):
             if str(value).strip().lower() in _TRUE:
                 data[name] = "on"
             else:
                 data.pop(name, None)
-        elif fld.__class__.__name__ == "MultipleChoiceField" and isinstance(value, str):
+        elif isinstance(fld, forms.MultipleChoiceField) and isinstance(value, str):
             data[name] = [v.strip() for v in re.split(r"[|,]", value) if v.strip()]
         else:
             data[name] = value
+    for name, fld in unbound.fields.items():
+        if isinstance(fld, forms.BooleanField) and data.get(name) is False:
+            data.pop(name)
     return data
 
 
@@ -265,6 +275,14 @@ class DryRun:
         self._quotes: dict[tuple, Any] = {}
         self._checks: dict[tuple, str] = {}
         self._memo: dict[str, Any] = {}
+        self._field_names: dict[tuple, set[str]] = {}
+
+    def _fields(self, op: Operation, asset) -> set[str]:
+        """The operation form's field names (some forms add fields in ``__init__``)."""
+        key = (op.key, asset is None)
+        if key not in self._field_names:
+            self._field_names[key] = set(op.form_class(asset=asset).fields)
+        return self._field_names[key]
 
     def _quote(self, op: Operation, params: dict[str, Any]):
         key = (
@@ -338,7 +356,7 @@ class DryRun:
             plan.slug = slugify(values["prompt"])[:60] or f"row-{plan.number}"
             inputs: list = []
         else:
-            fields = set(op.form_class.base_fields)
+            fields = self._fields(op, asset)
             extra = sorted(
                 k for k in values if k not in PRODUCT_COLUMNS and k not in fields and values[k]
             )
@@ -352,7 +370,7 @@ class DryRun:
                 base = plan.sku or asset.display_title
             plan.slug = slugify(base.rsplit(".", 1)[0])[:60] or f"row-{plan.number}"
             given = {k: v for k, v in values.items() if k in fields and v != ""}
-            data = _form_data(op.form_class, {**self.defaults, **given})
+            data = _form_data(op.form_class, {**self.defaults, **given}, asset=asset)
             form = op.form_class(data=data, asset=asset)
             if not form.is_valid():
                 raise ValidationError(_messages(form.errors))
