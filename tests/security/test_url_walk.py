@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -28,7 +29,7 @@ from assets.models import (
 )
 from assets.services import collection_add_assets, share_create, temp_link_create
 from studio.create.models import Persona
-from studio.jobs.models import Job
+from studio.jobs.models import Job, JobFile
 from tests.assets.factories import CollectionFactory
 from tests.factories import AssetFactory, JobFactory
 
@@ -81,6 +82,10 @@ def objects_of(owner, *, with_parent=True) -> dict[str, str]:
     job = JobFactory(owner=owner, status=Job.Status.SUCCEEDED, finished_at=timezone.now())
     job.inputs.add(parent)
     job.outputs.add(asset)
+    # A kept mask, so the job's mask URL has something to (not) hand out.
+    JobFile.objects.create(
+        job=job, role="mask", file=ContentFile(b"\x89PNG mask", name="mask.png"), width=1, height=1
+    )
     persona = Persona.objects.create(owner=owner, name=f"{owner.username} persona")
     return {
         "asset_id": str(asset.public_id),
