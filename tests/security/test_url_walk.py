@@ -39,7 +39,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC = re.compile(r"^/(accounts/|health/$|csp-report/$|billing/webhook/|s/|admin/login/)")
 
 # Values for the parts of a URL that are not somebody's object.
-FIXED = {"spec": "grid", "op_key": "tools.resize", "slug": "pro"}
+FIXED = {"spec": "grid", "op_key": "tools.resize", "slug": "pro", "fmt": "gpl"}
 OBJECT_PARAMS = {
     "asset_id",
     "collection_id",
