@@ -686,7 +686,9 @@ def serve_rendition(request, asset: Asset, spec: str) -> HttpResponse:
     from .tasks import rendition_create_task
 
     rendition_create_task.delay_on_commit(asset.pk, spec)
-    if asset.thumbnail and spec != "preview":
+    # The upload-time thumbnail stands in for small tiles only: a preview (or a board's
+    # reduced "shared" copy) must never fall back to it, it can be the full-size picture.
+    if asset.thumbnail and spec not in ("preview", "shared"):
         response = _serve(request, asset.thumbnail)
         response["Cache-Control"] = "private, no-cache"
         return response

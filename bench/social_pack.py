@@ -150,6 +150,8 @@ def main() -> None:
 
     focal_ms = float("nan")
     try:
+        if args.small:
+            raise RuntimeError("skipped in a --small run")
         from providers.base import Capability, ProviderRequest
         from providers.local import LocalEngine
 

@@ -32,7 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-VAR_DIR = tempfile.mkdtemp(prefix="bench-web-")
+# Static files are collected (and, on SQLite, the database kept) in VAR_DIR: a temporary
+# folder unless one is given.
+OWN_VAR_DIR = "VAR_DIR" not in os.environ
+VAR_DIR = tempfile.mkdtemp(prefix="bench-web-") if OWN_VAR_DIR else os.environ["VAR_DIR"]
 ENV = {
     "DJANGO_SETTINGS_MODULE": "imagestudio.settings",
     "DEBUG": "false",
@@ -187,7 +190,8 @@ def main() -> None:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-        shutil.rmtree(VAR_DIR, ignore_errors=True)
+        if OWN_VAR_DIR:
+            shutil.rmtree(VAR_DIR, ignore_errors=True)
 
     all_ms = [ms for _, ms in results]
     lib_ms = [ms for p, ms in results if p == library_path]

@@ -9,9 +9,15 @@ address stays in ``request.META["PROXY_ADDR"]``.
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
+import logging
 
 from django.conf import settings
+from django.core.signals import request_finished
+
+# The client address of the request being handled, for log lines (see ClientAddressFilter).
+current_client: contextvars.ContextVar[str] = contextvars.ContextVar("client", default="-")
 
 
 def _valid(address: str) -> str | None:
@@ -58,12 +64,26 @@ class ClientAddressMiddleware:
             proxy = request.META.get("REMOTE_ADDR", "")
             request.META["PROXY_ADDR"] = proxy
             request.META["REMOTE_ADDR"] = client_address(request.META)
+        # Kept until the response is closed, so Django's own request log line (written
+        # after the middleware returns) names the client too.
+        current_client.set(request.META.get("REMOTE_ADDR") or "-")
         return self.get_response(request)
 
 
-def ratelimit_key_ip(group, request) -> str:
-    """django-ratelimit's client key: the address ``ClientAddressMiddleware`` settled on."""
-    return request.META.get("REMOTE_ADDR", "")
+def _request_finished(**kwargs) -> None:
+    current_client.set("-")
+
+
+request_finished.connect(_request_finished, dispatch_uid="imagestudio.security.client")
+
+
+class ClientAddressFilter(logging.Filter):
+    """Give every log record a ``client`` field: the address of the request being served
+    (as resolved above), or "-" outside a request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.client = current_client.get()
+        return True
 
 
 class SecurityHeadersMiddleware:

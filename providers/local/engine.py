@@ -542,7 +542,8 @@ class LocalEngine:
             color=params["color"],
             color2=params["color2"],
             angle=params["angle"],
-            image=request.extra_images.get("background"),
+            image=request.extra_images.get("background")
+            or request.extra_images.get("background_reference"),
             harmonize_strength=params["harmonize"],
             light=params["light"],
             light_strength=params["light_strength"],

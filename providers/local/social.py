@@ -143,6 +143,37 @@ def _subject_outside_safe_zone(
     return False
 
 
+# How much of a face may fall outside the crop before the rendition is flagged: a few
+# per cent is a trimmed chin or hairline; more is a face sliced by the frame.
+FACE_CUT_TOLERANCE = 0.08
+
+
+def _face_cut_by_crop(
+    box: tuple[float, float, float, float],
+    src_size: tuple[int, int],
+    faces: Sequence[tuple[float, float, float, float]],
+) -> bool:
+    """True when a face box is partly inside the crop and partly cut off by its edge.
+
+    A face entirely outside is caught by the safe-zone check (its centre is outside); a
+    very wide crop (a 5.9:1 LinkedIn cover from a portrait) can keep a face's centre in
+    the safe zone while showing only a sliver of it, and that is just as unusable.
+    """
+    left, top, right, bottom = box
+    w, h = src_size
+    for fx, fy, fw, fh in faces:
+        x1, y1, x2, y2 = fx * w, fy * h, (fx + fw) * w, (fy + fh) * h
+        area = (x2 - x1) * (y2 - y1)
+        if area <= 0:
+            continue
+        ix = max(0.0, min(x2, right) - max(x1, left))
+        iy = max(0.0, min(y2, bottom) - max(y1, top))
+        shown = ix * iy / area
+        if 0 < shown < 1 - FACE_CUT_TOLERANCE:
+            return True
+    return False
+
+
 def _text_outside_safe_zone(
     target: Target,
     box: tuple[float, float, float, float],
@@ -294,6 +325,10 @@ def render_one(
             )
         if _subject_outside_safe_zone(target, box, (src_w, src_h), focal, faces):
             flags.append("Subject falls outside the safe zone: move the focal point or use Fit.")
+        elif _face_cut_by_crop(box, (src_w, src_h), faces):
+            flags.append(
+                "A face is cut off by the crop: move the focal point, use Fit, or skip this format."
+            )
     if text and _text_outside_safe_zone(target, box, (src_w, src_h), text, fit=mode == "fit"):
         flags.append(
             "Text in the image falls outside the safe zone, under the platform's interface."

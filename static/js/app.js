@@ -286,10 +286,31 @@
     }
   });
 
-  // Keep the "Escape closes" promise for the user menu.
+  // Phones: the header's modules fold behind a Menu button (without scripts they wrap).
+  function setNav(open) {
+    var header = document.querySelector(".site-header");
+    var toggle = header && header.querySelector(".nav-toggle");
+    if (!toggle) return;
+    header.classList.toggle("nav-open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var header = document.querySelector(".site-header");
+    var toggle = header && header.querySelector(".nav-toggle");
+    if (!toggle) return;
+    toggle.hidden = false;
+    header.classList.add("has-nav-toggle");
+  });
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".nav-toggle");
+    if (toggle) setNav(toggle.getAttribute("aria-expanded") !== "true");
+  });
+
+  // Keep the "Escape closes" promise for the user menu and the phone menu.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       document.querySelectorAll("details.user-menu[open]").forEach(function (d) { d.removeAttribute("open"); });
+      setNav(false);
     }
   });
 })();

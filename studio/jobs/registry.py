@@ -65,7 +65,10 @@ class Operation:
     price_key: str = ""
     # Replaces the single provider call (e.g. variations in parallel with fallback).
     runner: Callable[..., Any] | None = None
-    uses_mask: bool = False  # the second input asset is a mask (white = change)
+    uses_mask: bool = False  # the job's "mask" file (white = change) goes to the provider
+    # Turns the stored mask into the one the provider gets (e.g. grown and feathered by the
+    # job's params): ``(mask bytes, params) -> mask bytes``.
+    prepare_mask: Callable[[bytes, dict[str, Any]], bytes] | None = None
     # Plan limits this job touches, as billing.preflight keyword arguments, from the
     # job's params and its input assets.
     limits: Callable[[dict[str, Any], list], dict[str, Any]] = field(

@@ -18,17 +18,21 @@ at most 3 × the client's 30 s deadline plus 2 × ``MAX_COUNTDOWN``.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from PIL import Image
 
 from assets.models import Asset
 from assets.services import asset_create_output, asset_update_analysis
@@ -36,11 +40,13 @@ from billing import pricing
 from billing import services as billing
 from providers.base import (
     Canceled,
+    ProviderConfigError,
     ProviderError,
     ProviderRequest,
+    ProviderUnavailable,
 )
 
-from .models import Job
+from .models import Job, JobFile
 from .provider_health import app_registry
 from .registry import Operation, get_operation
 from .tasks import job_run_task as _job_run_task
@@ -66,10 +72,12 @@ class JobRetryLater(Exception):
 
 def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
     """What a job with these params costs: the same figure the pipeline holds and captures."""
+    provider = params.get("provider") or operation.provider
     return pricing.estimate(
         operation=operation.price_key or operation.key,
-        provider=params.get("provider") or operation.provider,
-        model=params.get("model", ""),
+        provider=provider,
+        # Offline models are priced per operation and are in every plan.
+        model=params.get("model", "") if provider != "local" else "",
         tier=params.get("tier", ""),
         quantity=operation.quantity(params),
         seconds=float(params.get("seconds") or 0),
@@ -79,10 +87,12 @@ def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
 def _preflight_kwargs(
     *, user, operation: Operation, params: dict[str, Any], inputs: list | None = None
 ) -> dict[str, Any]:
+    provider = params.get("provider") or operation.provider
     return {
         "module": operation.module,
-        "provider": params.get("provider") or operation.provider,
-        "model": params.get("model", ""),
+        "provider": provider,
+        # Plans list provider models; the offline engine's models are in every plan.
+        "model": params.get("model", "") if provider != "local" else "",
         "active_jobs": Job.objects.filter(owner=user, status__in=Job.ACTIVE_STATUSES).count(),
         "jobs_last_hour": Job.objects.filter(
             owner=user, created_at__gte=timezone.now() - timedelta(hours=1)
@@ -118,12 +128,15 @@ def job_create(
     params: dict[str, Any] | None = None,
     queue: str = Job.Queue.INTERACTIVE,
     retry_of: Job | None = None,
+    files: dict[str, Any] | None = None,
 ) -> Job:
     """Create a queued job, place its credit hold and enqueue it once the row is committed.
 
     Give the form's ``cleaned`` data (turned into params by the catalog), or ready ``params``
-    (a retry). Raises ``billing.services.BillingError`` (nothing created) when credits
-    don't cover it.
+    (a retry). ``files`` are private inputs that are not library images (``{"mask": upload}``;
+    uploads or bytes), kept as the job's ``JobFile`` rows. Raises
+    ``billing.services.BillingError`` (nothing created, nothing stored) when credits don't
+    cover it.
     """
     if params is None:
         params = operation.build_params(cleaned or {}, inputs)
@@ -162,8 +175,45 @@ def job_create(
             provider=job.provider,
             reason=operation.label,
         )
+        stored: list[JobFile] = []
+        try:
+            for role, content in (files or {}).items():
+                stored.append(_job_file_store(job=job, role=role, content=content))
+        except Exception:
+            # The transaction rolls the rows back; the storage is not transactional.
+            for item in stored:
+                item.file.storage.delete(item.file.name)
+            raise
         _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
     return job
+
+
+def _job_file_store(*, job: Job, role: str, content: Any) -> JobFile:
+    """Save one private input file of ``job`` (an upload, a Django ``File`` or bytes)."""
+    if isinstance(content, bytes):
+        data, name = content, f"{role}.png"
+    else:
+        content.seek(0)
+        data, name = content.read(), getattr(content, "name", "") or f"{role}.png"
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+    except (OSError, ValueError):  # not an image: the form decided it may be stored
+        width = height = None
+    item = JobFile(job=job, role=role, width=width, height=height)
+    item.file.save(name, ContentFile(data), save=False)
+    item.full_clean()
+    item.save()
+    return item
+
+
+def job_files_read(*, job: Job) -> dict[str, bytes]:
+    """The job's private input files by role (``{"mask": b"..."}``)."""
+    found: dict[str, bytes] = {}
+    for item in job.files.all():
+        with item.file.open("rb") as fh:
+            found[item.role] = fh.read()
+    return found
 
 
 def job_retry(*, job: Job) -> Job:
@@ -181,6 +231,7 @@ def job_retry(*, job: Job) -> Job:
         inputs=inputs,
         queue=job.queue,
         retry_of=job,
+        files=job_files_read(job=job),
     )
 
 
@@ -337,13 +388,21 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
                 progress=lambda pct, msg: _job_progress(job.pk, pct, msg),
             )
         output_format = params.pop("output_format", "png")
+        files = job_files_read(job=job)
+        mask = files.pop("mask", None)
+        if mask is None and operation.uses_mask and len(inputs) > 1:
+            mask = _read_input(inputs[1])  # jobs from before masks were kept with the job
+        if mask is not None and operation.prepare_mask is not None:
+            mask = operation.prepare_mask(mask, params)
+        routes = params.get("routes")
         request = ProviderRequest(
             capability=operation.capability,
             model=job.model or operation.model,
             image=_read_input(inputs[0]) if inputs else None,
-            mask=_read_input(inputs[1]) if operation.uses_mask and len(inputs) > 1 else None,
+            mask=mask if operation.uses_mask else None,
+            extra_images=files,
             output_format=output_format,
-            params=params,
+            params={k: v for k, v in params.items() if k != "routes"},
         )
         if operation.runner is not None:
             result = operation.runner(
@@ -352,6 +411,14 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
                 progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
                 cancel=_CancelProbe(job.pk),
                 report=lambda detail: _job_report(job.pk, detail),
+            )
+        elif routes:
+            result = _execute_routes(
+                job=job,
+                request=request,
+                routes=routes,
+                progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
+                cancel=_CancelProbe(job.pk),
             )
         else:
             registry = app_registry()
@@ -427,6 +494,66 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
         discard_assets(created)
         job_fail(job_id=job.pk, message=GENERIC_FAILURE, code="storage")
         return Job.Status.FAILED
+
+
+# Job params that choose and explain the route, or price it; never sent to a model.
+_ROUTING_PARAMS = ("provider", "model", "reason", "engine", "tier")
+# Job params that are fields of the provider request rather than model parameters.
+_REQUEST_FIELDS = ("prompt", "negative_prompt", "seed")
+
+
+def request_for_model(request: ProviderRequest, spec) -> ProviderRequest:
+    """``request`` as the model ``spec`` takes it: the prompt, negative prompt and seed as
+    request fields where the model accepts them, and only the parameters it declares (the
+    form offers the union of its models' parameters and hides the others)."""
+    params = {k: v for k, v in request.params.items() if k not in _ROUTING_PARAMS}
+    fields = {name: params.pop(name, None) for name in _REQUEST_FIELDS}
+    declared = {p.name for p in spec.params}
+    seed = fields["seed"]
+    return replace(
+        request,
+        model=spec.id,
+        prompt=str(fields["prompt"] or ""),
+        negative_prompt=str(fields["negative_prompt"] or "")
+        if spec.accepts_negative_prompt
+        else "",
+        seed=int(seed) if seed not in (None, "") and spec.accepts_seed else None,
+        params={k: v for k, v in params.items() if k in declared},
+    )
+
+
+def _execute_routes(*, job: Job, request: ProviderRequest, routes: list[dict], progress, cancel):
+    """Run ``request`` on the job's routes in order (the model picker's choice or Auto's
+    ranking). The next route is tried only when a provider is down or not configured, or
+    fails transiently on the last route's retry budget; a refused request ends the job."""
+    registry = app_registry()
+    last: ProviderError | None = None
+    for index, route in enumerate(routes):
+        try:
+            provider = registry.get(route["provider"])
+            spec = provider.model(route["model"])
+        except (KeyError, ProviderError) as exc:
+            last = exc if isinstance(exc, ProviderError) else None
+            continue
+        try:
+            result = registry.execute(
+                provider, request_for_model(request, spec), progress=progress, cancel=cancel
+            )
+        except (ProviderUnavailable, ProviderConfigError) as exc:
+            last = exc
+        except ProviderError as exc:
+            if not exc.transient or index + 1 >= len(routes):
+                raise
+            last = exc
+        else:
+            if index:
+                result.meta.setdefault("fallback_used", True)
+            result.meta.setdefault("provider_used", provider.name)
+            if (result.provider, result.model) != (job.provider, job.model):
+                Job.objects.filter(pk=job.pk).update(provider=result.provider, model=result.model)
+            return result
+        logger.info("job %s: route %s failed (%s), trying the next", job.public_id, route, last)
+    raise last or ProviderUnavailable("No provider could run this job.")
 
 
 def discard_assets(assets: list[Asset]) -> None:

@@ -18,13 +18,37 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_bench(tmp_path, script: str, *args: str, timeout: int = 240) -> dict[str, str]:
+def _env(var_dir: Path, extra_env: dict | None = None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "REDIS_URL", "CACHE_URL", "CELERY_BROKER_URL", "TESTING"}
     }
-    env |= {"VAR_DIR": str(tmp_path), "MEDIA_ROOT": str(tmp_path / "media")}
+    return env | {
+        "VAR_DIR": str(var_dir),
+        "MEDIA_ROOT": str(var_dir / "media"),
+        **(extra_env or {}),
+    }
+
+
+@pytest.fixture(scope="module")
+def tmp_path(tmp_path_factory):
+    """One throw-away SQLite database for every bench here, migrated once."""
+    var_dir = tmp_path_factory.mktemp("bench")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=_env(var_dir),
+        check=True,
+        timeout=300,
+    )
+    return var_dir
+
+
+def run_bench(
+    tmp_path, script: str, *args: str, timeout: int = 240, extra_env: dict | None = None
+) -> dict[str, str]:
+    env = _env(tmp_path, extra_env)
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *args],
         cwd=ROOT,
@@ -72,3 +96,19 @@ def test_web_bench_starts(tmp_path):
     )
     assert result["errors"] == "0"
     assert float(result["rps"]) > 0
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL")
+def test_jobs_bench_starts(tmp_path):
+    result = run_bench(
+        tmp_path,
+        "jobs.py",
+        "--jobs",
+        "3",
+        "--workers",
+        "1",
+        extra_env={"REDIS_URL": os.environ["REDIS_URL"]},
+    )
+    assert result["jobs"] == "3"
+    assert float(result["jobs_per_s"]) > 0

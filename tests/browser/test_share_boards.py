@@ -4,6 +4,8 @@ page breaks the Content-Security-Policy."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
@@ -85,3 +87,30 @@ def test_the_csp_watch_catches_an_inline_script(browser, proofs, studio):
         assert violations and "script-src" in " ".join(violations)
     finally:
         context.close()
+
+
+def test_the_owner_lists_and_revokes_temporary_links(page, proofs, studio):
+    from .helpers import sign_in
+
+    owner, _, asset = proofs
+    sign_in(page, owner, base_url=studio)
+    page.goto(asset.get_absolute_url())
+    page.get_by_label("Link works for").select_option("600")
+    page.get_by_role("button", name="Create link").click()
+    url = page.locator("#temp-link-url").input_value()
+    assert "/s/t/" in url
+    page.get_by_role("button", name="Create link").click()
+    revoke = page.get_by_role("button", name=re.compile("Revoke the link"))
+    expect(revoke).to_have_count(2)
+
+    visitor = page.context.browser.new_context(base_url=studio)
+    try:
+        assert visitor.request.get(url).status == 200
+        revoke.first.click()
+        expect(revoke).to_have_count(1)
+        statuses = {visitor.request.get(url).status}
+        second = page.locator("#temp-link-url").input_value()
+        statuses.add(visitor.request.get(second).status)
+        assert statuses == {200, 404}  # exactly one of the two links stopped working
+    finally:
+        visitor.close()

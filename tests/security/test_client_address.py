@@ -59,3 +59,30 @@ def test_middleware_hands_the_client_address_to_every_reader(client, settings):
     settings.ROOT_URLCONF = type("Conf", (), {"urlpatterns": urlpatterns})
     client.get("/probe/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7")
     assert seen == {"remote": "203.0.113.7", "proxy": "10.0.0.2", "allauth": "203.0.113.7"}
+
+
+@pytest.mark.django_db
+def test_log_lines_name_the_client_behind_the_proxy(client, settings):
+    import logging
+
+    from imagestudio.security import ClientAddressFilter
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Keep()
+    handler.addFilter(ClientAddressFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        client.get("/library/nope/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    finally:
+        logger.removeHandler(handler)
+    assert records and all(r.client == "203.0.113.7" for r in records)
+    outside = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+    ClientAddressFilter().filter(outside)
+    assert outside.client == "-"

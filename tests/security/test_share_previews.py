@@ -49,3 +49,15 @@ def test_with_downloads_on_the_full_preview_is_served(alice):
 def test_the_shared_rendition_cannot_be_asked_for_by_name(alice):
     share, asset = board_with(alice, (640, 420))
     assert Client().get(rendition_url(share, asset, "shared")).status_code == 404
+
+
+def test_while_the_reduced_copy_is_made_no_full_size_stand_in_is_served(alice):
+    asset = AssetFactory(owner=alice, size=(300, 200))
+    collection = CollectionFactory(owner=alice)
+    collection.items.create(asset=asset)
+    share = share_create(owner=alice, collection=collection)
+    for spec in ("preview", "grid"):
+        response = Client().get(rendition_url(share, asset, spec))
+        # Not made yet: the stand-in is the SVG placeholder, not the upload's thumbnail.
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/svg+xml", spec

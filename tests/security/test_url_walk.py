@@ -67,7 +67,12 @@ def routes():
 
 def objects_of(owner, *, with_parent=True) -> dict[str, str]:
     parent = AssetFactory(owner=owner, title=f"{owner.username} parent")
-    asset = AssetFactory(owner=owner, title=f"{owner.username} asset", parent=parent)
+    asset = AssetFactory(
+        owner=owner,
+        title=f"{owner.username} asset",
+        parent=parent,
+        palette=[{"hex": "#336699", "share": 0.6}, {"hex": "#f4d35e", "share": 0.4}],
+    )
     collection = CollectionFactory(owner=owner, name=f"{owner.username} collection")
     collection_add_assets(collection=collection, asset_ids=[asset.pk])
     share = share_create(owner=owner, collection=collection, password="pw")

@@ -28,7 +28,7 @@ def stack_existing_outputs(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assets", "0003_search_indexes"),
+        ("assets", "0004_source_module_from_registry"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

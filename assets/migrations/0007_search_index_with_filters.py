@@ -45,7 +45,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("assets", "0005_search_vocabulary")]
+    dependencies = [("assets", "0006_search_vocabulary")]
 
     operations = [
         BtreeGinExtension(),

@@ -42,7 +42,7 @@ def fill_vocabulary(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assets", "0004_job_output_stacks_and_masks"),
+        ("assets", "0005_job_output_stacks_and_masks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assets', '0005_temporary_link_revocation'),
-        ('assets', '0006_search_index_with_filters'),
+        ('assets', '0007_search_index_with_filters'),
     ]
 
     operations = [
