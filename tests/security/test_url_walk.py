@@ -29,9 +29,10 @@ from assets.models import (
 )
 from assets.services import collection_add_assets, share_create, temp_link_create
 from studio.create.models import Persona
-from studio.jobs.models import Job, JobFile
+from studio.jobs.models import Job
 from tests.assets.factories import CollectionFactory
 from tests.factories import AssetFactory, JobFactory
+from tests.utils import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -82,10 +83,7 @@ def objects_of(owner, *, with_parent=True) -> dict[str, str]:
     job = JobFactory(owner=owner, status=Job.Status.SUCCEEDED, finished_at=timezone.now())
     job.inputs.add(parent)
     job.outputs.add(asset)
-    # A kept mask, so the job's mask URL has something to (not) hand out.
-    JobFile.objects.create(
-        job=job, role="mask", file=ContentFile(b"\x89PNG mask", name="mask.png"), width=1, height=1
-    )
+    job.files.create(role="mask", file=ContentFile(image_bytes("PNG", (8, 8)), name="mask.png"))
     persona = Persona.objects.create(owner=owner, name=f"{owner.username} persona")
     return {
         "asset_id": str(asset.public_id),
