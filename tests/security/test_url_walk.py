@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -32,6 +33,7 @@ from studio.create.models import Persona
 from studio.jobs.models import Job
 from tests.assets.factories import CollectionFactory
 from tests.factories import AssetFactory, JobFactory
+from tests.utils import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -83,11 +85,7 @@ def objects_of(owner, *, with_parent=True) -> dict[str, str]:
     job = JobFactory(owner=owner, status=Job.Status.SUCCEEDED, finished_at=timezone.now())
     job.inputs.add(parent)
     job.outputs.add(asset)
-    # A kept mask, so the job's mask page has something to show its owner.
-    from studio.jobs.services import _job_file_store
-    from tests.utils import image_bytes
-
-    _job_file_store(job=job, role="mask", content=image_bytes("PNG", (8, 8)))
+    job.files.create(role="mask", file=ContentFile(image_bytes("PNG", (8, 8)), name="mask.png"))
     persona = Persona.objects.create(owner=owner, name=f"{owner.username} persona")
     batch = Batch.objects.create(owner=owner, name=f"{owner.username} batch", kind="products")
     Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.FINISHED)
