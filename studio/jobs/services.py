@@ -52,7 +52,9 @@ class JobRetryLater(Exception):
 def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
     """What a job with these params costs: the same figure the pipeline holds and captures."""
     return pricing.estimate(
-        operation=operation.price_key or operation.key,
+        # An operation whose price depends on the method chosen (e.g. Upscale's Auto) names
+        # the price key in its params, settled by its expand_params hook before any hold.
+        operation=params.get("price_key") or operation.price_key or operation.key,
         provider=params.get("provider") or operation.provider,
         model=params.get("model", ""),
         tier=params.get("tier", ""),
