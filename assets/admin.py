@@ -1,6 +1,16 @@
 from django.contrib import admin
+from django.utils import timezone
 
-from .models import Asset
+from .models import (
+    Asset,
+    AssetTag,
+    Collection,
+    CollectionItem,
+    Rendition,
+    ShareLink,
+    Tag,
+    UsageEvent,
+)
 
 
 @admin.register(Asset)
@@ -36,3 +46,84 @@ class AssetAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "created_at"]
+    search_fields = ["name", "owner__email"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(AssetTag)
+class AssetTagAdmin(admin.ModelAdmin):
+    list_display = ["asset", "tag", "source", "created_at"]
+    list_filter = ["source"]
+    search_fields = ["tag__name", "asset__title", "asset__public_id"]
+    raw_id_fields = ["asset", "tag"]
+
+
+class CollectionItemInline(admin.TabularInline):
+    model = CollectionItem
+    raw_id_fields = ["asset"]
+    extra = 0
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "created_at", "updated_at"]
+    search_fields = ["name", "owner__email", "description"]
+    raw_id_fields = ["owner", "cover"]
+    inlines = [CollectionItemInline]
+
+
+@admin.register(CollectionItem)
+class CollectionItemAdmin(admin.ModelAdmin):
+    list_display = ["collection", "asset", "added_at"]
+    search_fields = ["collection__name", "asset__title"]
+    raw_id_fields = ["collection", "asset"]
+
+
+@admin.register(Rendition)
+class RenditionAdmin(admin.ModelAdmin):
+    list_display = ["asset", "spec", "width", "height", "file_size", "created_at"]
+    list_filter = ["spec"]
+    search_fields = ["asset__public_id", "asset__title"]
+    raw_id_fields = ["asset"]
+    readonly_fields = ["file", "width", "height", "file_size", "created_at"]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "owner",
+        "collection",
+        "asset",
+        "expires_at",
+        "allow_download",
+        "view_count",
+        "download_count",
+        "revoked_at",
+        "created_at",
+    ]
+    list_filter = ["allow_download", "show_details"]
+    search_fields = ["title", "owner__email", "token"]
+    raw_id_fields = ["owner", "collection", "asset"]
+    # The token is the link's secret and the password a hash: shown, never edited here.
+    readonly_fields = ["token", "password", "view_count", "download_count", "created_at"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected links")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} link(s).")
+
+
+@admin.register(UsageEvent)
+class UsageEventAdmin(admin.ModelAdmin):
+    list_display = ["asset", "kind", "share", "context", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["asset__public_id", "asset__title", "context"]
+    raw_id_fields = ["asset", "share"]
+    date_hierarchy = "created_at"

@@ -13,9 +13,12 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.search import SearchVector
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
@@ -24,6 +27,7 @@ from django.utils import timezone
 from PIL import Image
 
 from . import tagging
+from . import tasks as _tasks
 from .imaging import RENDITION_SPECS, make_rendition, make_thumbnail, sha256_of
 from .models import (
     Asset,
@@ -206,8 +210,6 @@ def _prepare_analysis(asset: Asset, img: Image.Image) -> None:
 def _after_create(asset: Asset, img: Image.Image | None) -> None:
     asset_auto_tag(asset=asset, img=img)
     if asset.kind == Asset.Kind.IMAGE:
-        from . import tasks as _tasks
-
         _tasks.rendition_create_task.delay_on_commit(asset.pk, "grid")
 
 
@@ -223,9 +225,6 @@ def asset_search_reindex(*, asset_ids: Iterable[int]) -> int:
     ids = list(asset_ids)
     if not ids or connection.vendor != "postgresql":
         return 0
-    from django.contrib.postgres.aggregates import StringAgg
-    from django.contrib.postgres.search import SearchVector
-
     tag_names = Subquery(
         AssetTag.objects.filter(asset=OuterRef("pk"))
         .order_by()
@@ -481,8 +480,6 @@ def _purge(assets) -> int:
         n for n in Rendition.objects.filter(asset_id__in=ids).values_list("file", flat=True) if n
     ]
     Asset.objects.filter(pk__in=ids).delete()
-    from . import tasks as _tasks
-
     # Only after commit: a rolled-back purge must not have lost the files.
     _tasks.files_delete_task.delay_on_commit(names)
     return len(ids)
@@ -518,8 +515,6 @@ def trash_purge_expired(*, now: datetime | None = None, batch_size: int = 500) -
 
 def files_delete(*, names: Iterable[str]) -> int:
     """Delete stored files by name; returns how many were there. Missing ones are fine."""
-    from django.core.files.storage import default_storage
-
     deleted = 0
     for name in names:
         try:

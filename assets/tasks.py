@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# Each task imports the service it runs when it runs: the services enqueue these tasks, so a
+# module-level import here would close a services <-> tasks import cycle.
+
 
 @shared_task(ignore_result=True)
 def rendition_create_task(asset_id: int, spec: str) -> bool:

@@ -12,6 +12,7 @@ from django.http import (
     Http404,
     HttpResponse,
     HttpResponseRedirect,
+    JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
@@ -19,6 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.datastructures import MultiValueDict
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
@@ -158,11 +160,10 @@ def trash(request):
     return _render_library(request, _library_context(request, trashed=True))
 
 
-@login_required
-@require_POST
-def upload(request):
-    form = UploadForm(request.POST, request.FILES)
-    asset = None
+def _store_upload(request, uploaded) -> tuple[Asset | None, UploadForm]:
+    """Validate and store one uploaded file (or none): the new asset or None, and the form
+    that carries the errors."""
+    form = UploadForm(request.POST, MultiValueDict({"file": [uploaded]} if uploaded else {}))
     if form.is_valid():
         f = form.cleaned_data["file"]
         try:
@@ -171,6 +172,45 @@ def upload(request):
             )
         except ValidationError as exc:
             form.add_error("file", exc)
+        else:
+            return asset, form
+    return None, form
+
+
+@login_required
+@require_POST
+def upload(request):
+    """Store uploaded images, one or several, each validated on its own.
+
+    The upload zone's script sends each file in its own request (``Accept:
+    application/json``) to show per-file progress and errors. Without the script the
+    browser posts every picked file at once: each is stored or refused on its own, a bad
+    one never stops the rest, and the page tells which failed and why.
+    """
+    files = request.FILES.getlist("file")
+    if "application/json" in request.headers.get("Accept", ""):
+        if len(files) != 1:
+            return JsonResponse({"ok": False, "errors": ["Send one file per request."]}, status=400)
+        asset, form = _store_upload(request, files[0])
+        if asset is None:
+            errors = list(form.errors.get("file", []))
+            return JsonResponse({"ok": False, "name": files[0].name, "errors": errors}, status=422)
+        return JsonResponse(
+            {"ok": True, "url": asset.get_absolute_url(), "title": asset.display_title}
+        )
+    if len(files) > 1:
+        stored = 0
+        for uploaded in files:
+            asset, form = _store_upload(request, uploaded)
+            if asset is None:
+                for error in form.errors.get("file", []):
+                    messages.error(request, f"{uploaded.name}: {error}")
+            else:
+                stored += 1
+        if stored:
+            messages.success(request, f"Uploaded {stored} of {len(files)} images.")
+        return redirect(_next_url(request, reverse("assets:library")))
+    asset, form = _store_upload(request, files[0] if files else None)
     if asset is None:
         if is_fragment(request):
             return render(request, "components/upload_zone.html", {"upload_form": form}, status=422)

@@ -67,6 +67,9 @@ class ProviderError(Exception):
     """
 
     transient = False
+    #: Set by the HTTP client on a transient error whose wait was too long to take inside the
+    #: call: the pipeline should run the whole call again after ``retry_after`` seconds.
+    retry_later = False
     code = "provider_error"
 
     def __init__(
@@ -100,6 +103,15 @@ class InvalidInput(ProviderError):
     """The request is not acceptable to the model (our check or the provider's)."""
 
     code = "invalid_input"
+
+
+class RequestRefused(InvalidInput):
+    """The provider's server refused the model id or a parameter (HTTP 400/404/409/413/422).
+
+    About the model or the request's shape, not the user's content (:class:`ContentFiltered`),
+    credits (:class:`InsufficientProviderBalance`) or key: another model may serve the same
+    request, so automatic routing moves on to its next route.
+    """
 
 
 class ContentFiltered(ProviderError):
@@ -229,6 +241,12 @@ class ProviderRequest:
     n: int = 1
     output_format: str = "png"
     params: dict[str, Any] = field(default_factory=dict)
+
+    def images(self) -> list[bytes]:
+        """The primary image, then every extra image, for models that take several."""
+        images = [self.image] if self.image is not None else []
+        images.extend(self.extra_images.values())
+        return images
 
 
 @dataclass

@@ -13,13 +13,11 @@ from typing import Any
 import httpx
 
 from .base import (
-    CancelCheck,
     Capability,
     ContentFiltered,
     InvalidInput,
     ModelSpec,
     ParamSpec,
-    ProgressCallback,
     ProviderConfigError,
     ProviderError,
     ProviderOutput,
@@ -28,21 +26,16 @@ from .base import (
     Quality,
 )
 from .config import DEFAULT_GEMINI_IMAGE_MODEL, DEFAULT_GEMINI_TEXT_MODEL
-from .http import (
+from .http.errors import response_json, vendor_message
+from .http.media import (
     InputLimits,
-    RemoteProvider,
     b64decode,
     check_input_image,
-    error_for_status,
-    get_logger,
     image_output,
     nearest_aspect_ratio,
-    response_json,
     sniff_content_type,
-    vendor_message,
 )
-
-log = get_logger("providers.gemini")
+from .http.remote import Call, RemoteProvider
 
 GEMINI_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 IMAGEN_RATIOS = ("1:1", "3:4", "4:3", "16:9", "9:16")
@@ -141,7 +134,7 @@ class GeminiProvider(RemoteProvider):
         super().__init__(api_key, base_url, **kwargs)
 
     def models(self) -> list[ModelSpec]:
-        return list(self._models)
+        return list(self._models)  # the ids come from settings, so per instance
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self._api_key}
@@ -149,7 +142,7 @@ class GeminiProvider(RemoteProvider):
     def prepare(
         self, spec: ModelSpec, request: ProviderRequest, params: dict[str, Any]
     ) -> dict[str, Any]:
-        images = self._input_images(request)
+        images = request.images()
         if spec.id == self.image_model:
             if request.capability == Capability.PROMPT_EDIT and not images:
                 raise InvalidInput("Editing needs an input image.")
@@ -161,12 +154,6 @@ class GeminiProvider(RemoteProvider):
             raise InvalidInput(f"{spec.label} does not take input images.")
         return params
 
-    @staticmethod
-    def _input_images(request: ProviderRequest) -> list[bytes]:
-        images = [request.image] if request.image is not None else []
-        images.extend(request.extra_images.values())
-        return images
-
     def _ratio(self, request: ProviderRequest, choices: tuple[str, ...]) -> str:
         if request.aspect_ratio:
             return request.aspect_ratio
@@ -174,28 +161,19 @@ class GeminiProvider(RemoteProvider):
             return nearest_aspect_ratio(request.width, request.height, choices)
         return ""
 
-    def _call(
-        self,
-        spec: ModelSpec,
-        request: ProviderRequest,
-        params: dict[str, Any],
-        *,
-        progress: ProgressCallback | None,
-        cancel: CancelCheck | None,
-    ) -> ProviderResult:
-        if progress is not None:
-            progress(5, f"Sending to {spec.label}…")
-        if spec.id == IMAGEN_MODEL:
-            return self._imagen(spec, request, params)
-        if Capability.PROMPT_ENHANCE in spec.capabilities:
-            return self._enhance(spec, request, params)
-        return self._generate(spec, request)
+    def _call(self, call: Call) -> ProviderResult:
+        if call.spec.id == IMAGEN_MODEL:
+            return self._imagen(call)
+        if Capability.PROMPT_ENHANCE in call.spec.capabilities:
+            return self._enhance(call)
+        return self._generate(call)
 
     # ------------------------------------------------------------------ generateContent
 
-    def _generate(self, spec: ModelSpec, request: ProviderRequest) -> ProviderResult:
+    def _generate(self, call: Call) -> ProviderResult:
+        spec, request = call.spec, call.request
         parts: list[dict[str, Any]] = [{"text": request.prompt}]
-        for data in self._input_images(request):
+        for data in request.images():
             parts.append({"inlineData": {"mimeType": sniff_content_type(data), "data": _b64(data)}})
         config: dict[str, Any] = {"responseModalities": ["TEXT", "IMAGE"]}
         ratio = self._ratio(request, GEMINI_RATIOS)
@@ -208,12 +186,11 @@ class GeminiProvider(RemoteProvider):
             self._raise_blocked(answer, texts)
         outputs = [image_output(data, content_type=ctype) for ctype, data in images]
         meta = {"text": "\n".join(texts)} if texts else {}
-        return ProviderResult(provider=self.name, model=spec.id, outputs=outputs, meta=meta)
+        return call.result(outputs, **meta)
 
-    def _enhance(
-        self, spec: ModelSpec, request: ProviderRequest, params: dict[str, Any]
-    ) -> ProviderResult:
-        instruction = params.get("instruction") or ENHANCE_INSTRUCTION
+    def _enhance(self, call: Call) -> ProviderResult:
+        spec, request = call.spec, call.request
+        instruction = call.params.get("instruction") or ENHANCE_INSTRUCTION
         body = {
             "systemInstruction": {"parts": [{"text": instruction}]},
             "contents": [{"role": "user", "parts": [{"text": request.prompt}]}],
@@ -224,7 +201,7 @@ class GeminiProvider(RemoteProvider):
         text = "\n".join(texts).strip()
         if not text:
             self._raise_blocked(answer, texts)
-        return ProviderResult(provider=self.name, model=spec.id, meta={"text": text})
+        return call.result(text=text)
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         answer = response_json(self.http.request("POST", path, json=body))
@@ -238,11 +215,13 @@ class GeminiProvider(RemoteProvider):
         texts: list[str] = []
         for candidate in answer.get("candidates") or []:
             for part in (candidate.get("content") or {}).get("parts") or []:
+                if part.get("thought"):
+                    continue  # the model's drafts while thinking, not the answer
                 inline = part.get("inlineData") or part.get("inline_data")
                 if inline and inline.get("data"):
                     ctype = inline.get("mimeType") or inline.get("mime_type") or ""
                     images.append((ctype, b64decode(inline["data"], label="Gemini")))
-                elif part.get("text") and not part.get("thought"):
+                elif part.get("text"):
                     texts.append(part["text"])
         return images, texts
 
@@ -259,12 +238,11 @@ class GeminiProvider(RemoteProvider):
 
     # ------------------------------------------------------------------ Imagen
 
-    def _imagen(
-        self, spec: ModelSpec, request: ProviderRequest, params: dict[str, Any]
-    ) -> ProviderResult:
+    def _imagen(self, call: Call) -> ProviderResult:
+        spec, request = call.spec, call.request
         parameters: dict[str, Any] = {
             "sampleCount": request.n,
-            "personGeneration": params["person_generation"],
+            "personGeneration": call.params["person_generation"],
         }
         ratio = self._ratio(request, IMAGEN_RATIOS)
         if ratio:
@@ -287,7 +265,7 @@ class GeminiProvider(RemoteProvider):
             raise self._error(
                 ContentFiltered, f"{self.label} returned no image; it may have been filtered."
             )
-        return ProviderResult(provider=self.name, model=spec.id, outputs=outputs)
+        return call.result(outputs)
 
     # ------------------------------------------------------------------ errors
 
@@ -312,9 +290,7 @@ class GeminiProvider(RemoteProvider):
                 f"{self.label} is not available for this account (billing or region): {message}",
                 status=status,
             )
-        return error_for_status(
-            status, message, provider=self.name, label=self.label, retry_after=retry_after
-        )
+        return super().map_error(response, retry_after)
 
 
 def _b64(data: bytes) -> str:

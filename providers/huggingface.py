@@ -13,32 +13,22 @@ from typing import Any
 import httpx
 
 from .base import (
-    CancelCheck,
     Capability,
     ContentFiltered,
     InsufficientProviderBalance,
     InvalidInput,
     ModelSpec,
     ParamSpec,
-    ProgressCallback,
     ProviderError,
     ProviderRequest,
     ProviderResult,
     Quality,
+    RequestRefused,
     TransientError,
 )
-from .http import (
-    RemoteProvider,
-    RetryPolicy,
-    error_for_status,
-    get_logger,
-    image_output,
-    looks_like_insufficient_balance,
-    response_json,
-    vendor_message,
-)
-
-log = get_logger("providers.huggingface")
+from .http.errors import looks_like_insufficient_balance, response_json, vendor_message
+from .http.media import image_output
+from .http.remote import Call, RemoteProvider
 
 FAL_MODELS = {
     "fal-ai/flux/schnell": "black-forest-labs/FLUX.1-schnell",
@@ -87,8 +77,6 @@ class HuggingFaceProvider(RemoteProvider):
     short_label = "Hugging Face"
     default_base = "https://router.huggingface.co"
     seed_range = (0, 2_147_483_647)
-    # Cold models can take a minute or two to load: allow more, longer waits.
-    default_retry = RetryPolicy(max_attempts=6, base_delay=2.0, max_delay=60.0, deadline=300.0)
 
     def __init__(
         self, api_key: str = "", base_url: str = "", *, wait_for_model: bool = False, **kwargs: Any
@@ -96,8 +84,7 @@ class HuggingFaceProvider(RemoteProvider):
         self.wait_for_model = wait_for_model
         super().__init__(api_key, base_url, **kwargs)
 
-    def models(self) -> list[ModelSpec]:
-        return list(MODELS)
+    MODELS = MODELS
 
     def prepare(
         self, spec: ModelSpec, request: ProviderRequest, params: dict[str, Any]
@@ -108,20 +95,11 @@ class HuggingFaceProvider(RemoteProvider):
             raise InvalidInput("Give both width and height, or neither.")
         return params
 
-    def _call(
-        self,
-        spec: ModelSpec,
-        request: ProviderRequest,
-        params: dict[str, Any],
-        *,
-        progress: ProgressCallback | None,
-        cancel: CancelCheck | None,
-    ) -> ProviderResult:
-        if progress is not None:
-            progress(5, f"Sending to {spec.label}…")
+    def _call(self, call: Call) -> ProviderResult:
+        spec, request = call.spec, call.request
         if spec.id in FAL_MODELS:
-            return self._fal(spec, request, params)
-        parameters: dict[str, Any] = dict(params)
+            return self._fal(call)
+        parameters: dict[str, Any] = dict(call.params)
         if request.width and request.height:
             parameters["width"], parameters["height"] = request.width, request.height
         if request.negative_prompt:
@@ -144,13 +122,13 @@ class HuggingFaceProvider(RemoteProvider):
                 f"{vendor_message(response)}",
                 provider=self.name,
             )
-        out = image_output(response.content, content_type=ctype.split(";")[0], seed=request.seed)
-        return ProviderResult(provider=self.name, model=spec.id, outputs=[out])
+        return call.result(
+            [image_output(response.content, content_type=ctype.split(";")[0], seed=request.seed)]
+        )
 
-    def _fal(
-        self, spec: ModelSpec, request: ProviderRequest, params: dict[str, Any]
-    ) -> ProviderResult:
-        body: dict[str, Any] = {"prompt": request.prompt, **params}
+    def _fal(self, call: Call) -> ProviderResult:
+        spec, request = call.spec, call.request
+        body: dict[str, Any] = {"prompt": request.prompt, **call.params}
         if request.width and request.height:
             body["image_size"] = {"width": request.width, "height": request.height}
         if request.seed is not None:
@@ -168,7 +146,7 @@ class HuggingFaceProvider(RemoteProvider):
             out = self.http.download(str(item["url"]), max_bytes=50 * 1024 * 1024, seed=seed)
             out.meta["url"] = item["url"]
             outputs.append(out)
-        return ProviderResult(provider=self.name, model=spec.id, outputs=outputs)
+        return call.result(outputs)
 
     def map_error(self, response: httpx.Response, retry_after: float | None) -> ProviderError:
         message = vendor_message(response)
@@ -191,10 +169,8 @@ class HuggingFaceProvider(RemoteProvider):
             )
         if status == 404:
             return self._error(
-                InvalidInput,
+                RequestRefused,
                 f"{self.label} does not serve this model here: {message}",
                 status=status,
             )
-        return error_for_status(
-            status, message, provider=self.name, label=self.label, retry_after=retry_after
-        )
+        return super().map_error(response, retry_after)

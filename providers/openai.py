@@ -13,41 +13,48 @@ import httpx
 from PIL import Image, ImageOps
 
 from .base import (
-    CancelCheck,
     Capability,
     ContentFiltered,
     InsufficientProviderBalance,
     InvalidInput,
     ModelSpec,
     ParamSpec,
-    ProgressCallback,
     ProviderError,
     ProviderRequest,
     ProviderResult,
     Quality,
 )
-from .http import (
+from .http.client import Timeouts
+from .http.errors import response_json, vendor_message
+from .http.media import (
     InputLimits,
-    RemoteProvider,
-    Timeouts,
     b64decode,
     check_input_image,
-    error_for_status,
     extension_for,
-    get_logger,
     image_output,
-    response_json,
     sniff_content_type,
-    vendor_message,
 )
-
-log = get_logger("providers.openai")
+from .http.remote import Call, RemoteProvider
 
 SIZES = ((1024, 1024), (1536, 1024), (1024, 1536))
 RATIO_SIZES = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
 MAX_INPUT_IMAGES = 16
 IMAGE_LIMITS = InputLimits(min_side=16, max_bytes=50 * 1024 * 1024)
 MASK_MAX_BYTES = 4 * 1024 * 1024
+#: What ``/images/edits`` takes besides the files; ``moderation`` is for generations only.
+EDIT_FIELDS = frozenset(
+    {
+        "model",
+        "prompt",
+        "n",
+        "size",
+        "quality",
+        "background",
+        "output_format",
+        "output_compression",
+        "input_fidelity",
+    }
+)
 
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -113,8 +120,7 @@ class OpenAIProvider(RemoteProvider):
     max_prompt_chars = 32_000
     default_timeouts = Timeouts(read=180.0)  # high-quality renders take a while
 
-    def models(self) -> list[ModelSpec]:
-        return list(MODELS)
+    MODELS = MODELS
 
     def accepts_mask(self, spec: ModelSpec) -> bool:
         return True
@@ -122,7 +128,7 @@ class OpenAIProvider(RemoteProvider):
     def prepare(
         self, spec: ModelSpec, request: ProviderRequest, params: dict[str, Any]
     ) -> dict[str, Any]:
-        images = self._images(request)
+        images = request.images()
         if request.capability == Capability.TEXT_TO_IMAGE:
             if images or request.mask is not None:
                 raise InvalidInput("Generation takes no input image; use an edit instead.")
@@ -144,50 +150,27 @@ class OpenAIProvider(RemoteProvider):
         return params
 
     @staticmethod
-    def _images(request: ProviderRequest) -> list[bytes]:
-        images = [request.image] if request.image is not None else []
-        images.extend(request.extra_images.values())
-        return images
-
-    @staticmethod
     def _size(request: ProviderRequest) -> str:
         if request.width and request.height:
             return f"{request.width}x{request.height}"
         return RATIO_SIZES.get(request.aspect_ratio, "auto")
 
-    def _call(
-        self,
-        spec: ModelSpec,
-        request: ProviderRequest,
-        params: dict[str, Any],
-        *,
-        progress: ProgressCallback | None,
-        cancel: CancelCheck | None,
-    ) -> ProviderResult:
-        if progress is not None:
-            progress(5, f"Sending to {spec.label}…")
+    def _call(self, call: Call) -> ProviderResult:
+        request = call.request
         fields: dict[str, Any] = {
-            "model": spec.id,
+            "model": call.spec.id,
             "prompt": request.prompt,
             "n": request.n,
             "size": self._size(request),
             "output_format": request.output_format,
         }
-        fields.update({k: v for k, v in params.items() if not k.startswith("_")})
+        fields.update({k: v for k, v in call.params.items() if not k.startswith("_")})
         if request.capability == Capability.TEXT_TO_IMAGE:
             response = self.http.request("POST", "/images/generations", json=fields)
         else:
-            images = self._images(request)
-            field = "image" if len(images) == 1 else "image[]"
-            parts: list[tuple[str, tuple[Any, ...]]] = [
-                (name, (None, str(value))) for name, value in fields.items()
-            ]
-            for i, data in enumerate(images):
-                ctype = sniff_content_type(data)
-                parts.append((field, (f"image-{i}.{extension_for(ctype)}", data, ctype)))
-            if "_mask" in params:
-                parts.append(("mask", ("mask.png", params["_mask"], "image/png")))
-            response = self.http.request("POST", "/images/edits", files=parts)
+            response = self.http.request(
+                "POST", "/images/edits", files=self._edit_parts(call, fields)
+            )
         answer = response_json(response) or {}
         outputs = []
         for item in answer.get("data") or []:
@@ -198,8 +181,22 @@ class OpenAIProvider(RemoteProvider):
                 outputs.append(self.http.download(item["url"], max_bytes=50 * 1024 * 1024))
         if not outputs:
             raise ProviderError(f"{self.label} returned no image.", provider=self.name)
-        meta = {"usage": answer["usage"]} if answer.get("usage") else {}
-        return ProviderResult(provider=self.name, model=spec.id, outputs=outputs, meta=meta)
+        return call.result(outputs, **({"usage": answer["usage"]} if answer.get("usage") else {}))
+
+    @staticmethod
+    def _edit_parts(call: Call, fields: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+        """The multipart body of ``/images/edits``: only the fields that endpoint takes."""
+        images = call.request.images()
+        field = "image" if len(images) == 1 else "image[]"
+        parts: list[tuple[str, tuple[Any, ...]]] = [
+            (name, (None, str(value))) for name, value in fields.items() if name in EDIT_FIELDS
+        ]
+        for i, data in enumerate(images):
+            ctype = sniff_content_type(data)
+            parts.append((field, (f"image-{i}.{extension_for(ctype)}", data, ctype)))
+        if "_mask" in call.params:
+            parts.append(("mask", ("mask.png", call.params["_mask"], "image/png")))
+        return parts
 
     def map_error(self, response: httpx.Response, retry_after: float | None) -> ProviderError:
         body = response_json(response)
@@ -219,6 +216,4 @@ class OpenAIProvider(RemoteProvider):
                 f"{self.label} account has no quota left: {message}",
                 status=status,
             )
-        return error_for_status(
-            status, message, provider=self.name, label=self.label, retry_after=retry_after
-        )
+        return super().map_error(response, retry_after)

@@ -13,7 +13,7 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -29,9 +29,15 @@ from .base import (
     ProviderResult,
     ProviderUnavailable,
     Quality,
+    RequestRefused,
 )
 from .config import ProvidersConfig
+from .gemini import GeminiProvider
+from .huggingface import HuggingFaceProvider
 from .local import LocalEngine
+from .openai import OpenAIProvider
+from .stability import StabilityProvider
+from .wavespeed import WaveSpeedProvider
 
 QUALITY_ORDER = (Quality.DRAFT, Quality.STANDARD, Quality.PREMIUM)
 
@@ -116,6 +122,36 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 
 # --------------------------------------------------------------------------- routing
+
+
+def falls_back(exc: ProviderError) -> bool:
+    """Whether Auto should try its next route after ``exc``.
+
+    Yes when another route may well succeed: a transient fault of this provider, or its
+    server refusing this model id or one of its parameters (a stale or retired model, a
+    size the model stopped taking). No when the next route would fail the same way or must
+    not be tried: the user's content was refused, the account has no credits, the key is
+    wrong, or the job was canceled.
+    """
+    return exc.transient or isinstance(exc, RequestRefused)
+
+
+@dataclass(frozen=True)
+class SkippedRoute:
+    """A route Auto left, and why (kept in the result so the job can show it)."""
+
+    provider: str
+    model: str
+    code: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "code": self.code,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -284,6 +320,59 @@ class Registry:
         self.record_success(provider.name, (self.clock() - started) * 1000)
         return result
 
+    def execute_routes(
+        self,
+        routes: Sequence[tuple[str, str]],
+        make_request: Callable[[ModelSpec], ProviderRequest],
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> ProviderResult:
+        """Run the first of ``routes`` (``(provider, model)`` pairs, best first) that succeeds.
+
+        A route whose provider fails in a way :func:`falls_back` accepts, or whose model the
+        provider no longer lists, is skipped for the next one; ``result.meta["skipped_routes"]``
+        says which and why, ``result.meta["route_note"]`` in one sentence. Any other error, or
+        the last route's, is raised as it is.
+        """
+        skipped: list[SkippedRoute] = []
+        for index, (name, model_id) in enumerate(routes):
+            last = index + 1 == len(routes)
+            provider = self.get(name)
+            spec = next((s for s in provider.models() if s.id == model_id), None)
+            if spec is None:
+                error: ProviderError = RequestRefused(
+                    f"{provider.label} no longer offers {model_id}.", provider=name
+                )
+                if last:
+                    raise error
+                skipped.append(SkippedRoute(name, model_id, error.code, error.user_message))
+                continue
+            request = make_request(spec)
+            request.model = spec.id
+            try:
+                result = self.execute(provider, request, progress=progress, cancel=cancel)
+            except ProviderError as exc:
+                if last or not falls_back(exc):
+                    raise
+                skipped.append(
+                    SkippedRoute(
+                        name,
+                        model_id,
+                        exc.code,
+                        f"{_short(provider)} {spec.label}: {exc.user_message}",
+                    )
+                )
+                continue
+            if skipped:
+                result.meta["skipped_routes"] = [s.as_dict() for s in skipped]
+                result.meta["route_note"] = (
+                    f"Used {_short(provider)} {spec.label} after "
+                    + "; ".join(s.reason for s in skipped)
+                )
+            return result
+        raise ProviderUnavailable("No route was given for this request.")
+
     # ------------------------------------------------------------------ ranking
 
     def rank(
@@ -406,12 +495,6 @@ def build_registry(
     ``provider_kwargs`` passes extra constructor arguments per provider name (tests use it
     for fake clocks and short poll intervals).
     """
-    from .gemini import GeminiProvider
-    from .huggingface import HuggingFaceProvider
-    from .openai import OpenAIProvider
-    from .stability import StabilityProvider
-    from .wavespeed import WaveSpeedProvider
-
     config = config or ProvidersConfig.from_env()
     extra = dict(provider_kwargs or {})
     providers: list[ImageProvider] = [

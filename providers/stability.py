@@ -15,36 +15,28 @@ from typing import Any
 import httpx
 
 from .base import (
-    CancelCheck,
     Capability,
     ContentFiltered,
     InvalidInput,
     ModelSpec,
     ParamSpec,
-    ProgressCallback,
     ProviderError,
     ProviderOutput,
     ProviderRequest,
     ProviderResult,
     Quality,
 )
-from .http import (
+from .http.errors import response_json, vendor_message
+from .http.media import (
     InputLimits,
-    RemoteProvider,
-    RetryPolicy,
     b64decode,
     check_input_image,
-    error_for_status,
     extension_for,
-    get_logger,
     image_output,
     nearest_aspect_ratio,
-    response_json,
     sniff_content_type,
-    vendor_message,
 )
-
-log = get_logger("providers.stability")
+from .http.remote import Call, RemoteProvider
 
 ASPECT_RATIOS = ("21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "9:21")
 FORMATS = ("png", "jpeg", "webp")
@@ -502,7 +494,6 @@ class StabilityProvider(RemoteProvider):
     price_unit = "credits"
     usd_per_unit = 0.01  # commonly quoted rate of one credit; indicative only
     seed_range = (0, 4_294_967_294)
-    default_retry = RetryPolicy(max_attempts=4, base_delay=2.0, max_delay=60.0, deadline=240.0)
 
     #: Stability asks clients not to poll results more often than every 10 seconds.
     poll_interval = 10.0
@@ -516,8 +507,7 @@ class StabilityProvider(RemoteProvider):
         self.accept = accept
         super().__init__(api_key, base_url, **kwargs)
 
-    def models(self) -> list[ModelSpec]:
-        return list(MODELS)
+    MODELS = MODELS
 
     def accepts_mask(self, spec: ModelSpec) -> bool:
         return spec.id in _MASK_MODELS
@@ -619,27 +609,19 @@ class StabilityProvider(RemoteProvider):
 
     # ------------------------------------------------------------------ calls
 
-    def _call(
-        self,
-        spec: ModelSpec,
-        request: ProviderRequest,
-        params: dict[str, Any],
-        *,
-        progress: ProgressCallback | None,
-        cancel: CancelCheck | None,
-    ) -> ProviderResult:
+    def _call(self, call: Call) -> ProviderResult:
+        spec, request = call.spec, call.request
         route = ROUTES[spec.id]
-        parts = multipart(self._fields(spec, request, params), self._files(spec, request))
-        if progress is not None:
-            progress(5, f"Sending to {self.short_label} {spec.label}…")
+        parts = multipart(self._fields(spec, request, call.params), self._files(spec, request))
         if route.mode == "3d":
             with self.http.stream(
                 "POST", route.path, files=parts, headers={"accept": "*/*"}
             ) as response:
-                output = self.http.spool_response(response, content_type="model/gltf-binary")
-            output.extension = "glb"
+                # The server's Content-Type stands (sniffed when it sends none): a mesh
+                # format other than GLB must not be stored as a .glb file.
+                output = self.http.spool_response(response)
             output.meta["request_id"] = response.headers.get("x-request-id", "")
-            return ProviderResult(provider=self.name, model=spec.id, outputs=[output])
+            return call.result([output])
         if route.mode == "async":
             submitted = self.http.request(
                 "POST", route.path, files=parts, headers={"accept": "application/json"}
@@ -648,21 +630,17 @@ class StabilityProvider(RemoteProvider):
             if not job_id:
                 raise ProviderError(f"{self.label} did not return a job id.", provider=self.name)
             output = self.poll(
+                call,
                 lambda: self._fetch_result(job_id),
                 interval=self.poll_interval,
                 timeout=self.poll_timeout,
-                cancel=cancel,
-                progress=progress,
-                label=f"{self.short_label} {spec.label}",
             )
             output.meta["job_id"] = job_id
-            return ProviderResult(
-                provider=self.name, model=spec.id, outputs=[output], meta={"job_id": job_id}
-            )
+            return call.result([output], job_id=job_id)
         response = self.http.request(
             "POST", route.path, files=parts, headers={"accept": self.accept}
         )
-        return ProviderResult(provider=self.name, model=spec.id, outputs=[self._decode(response)])
+        return call.result([self._decode(response)])
 
     def _fetch_result(self, job_id: str) -> ProviderOutput | None:
         response = self.http.request(
@@ -732,7 +710,7 @@ class StabilityProvider(RemoteProvider):
         name = body.get("name", "") if isinstance(body, dict) else ""
         message = vendor_message(response)
         status = response.status_code
-        if status == 403 and name == "content_moderation":
+        if (status, name) in ((403, "content_moderation"), (422, "public_figure")):
             return self._error(
                 ContentFiltered,
                 f"{self.label} refused the request for content reasons: {message}",
@@ -746,6 +724,4 @@ class StabilityProvider(RemoteProvider):
             )
         if status == 429 and retry_after is None:
             retry_after = 60.0  # the documented penalty after exceeding the rate limit
-        return error_for_status(
-            status, message, provider=self.name, label=self.label, retry_after=retry_after
-        )
+        return super().map_error(response, retry_after)

@@ -11,11 +11,11 @@ Output URLs are downloaded without credentials.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from .base import (
-    CancelCheck,
     Canceled,
     Capability,
     ContentFiltered,
@@ -23,7 +23,6 @@ from .base import (
     InvalidInput,
     ModelSpec,
     ParamSpec,
-    ProgressCallback,
     ProviderError,
     ProviderOutput,
     ProviderRequest,
@@ -31,26 +30,20 @@ from .base import (
     ProviderTimeout,
     Quality,
 )
-from .http import (
+from .http.client import Timeouts
+from .http.errors import error_for_status, looks_like_insufficient_balance, response_json
+from .http.media import (
     InputLimits,
-    RemoteProvider,
-    Timeouts,
     b64decode,
     check_input_image,
     data_uri,
-    error_for_status,
     extension_for,
     finish_output,
-    get_logger,
     image_output,
-    looks_like_insufficient_balance,
     nearest_aspect_ratio,
-    response_json,
     sniff_content_type,
-    vendor_message,
 )
-
-log = get_logger("providers.wavespeed")
+from .http.remote import Call, RemoteProvider
 
 TERMINAL_OK = "completed"
 TERMINAL_FAILED = frozenset({"failed", "cancelled", "canceled", "timeout"})
@@ -165,6 +158,11 @@ MODELS: tuple[ModelSpec, ...] = (
 _VIDEO_MODELS = frozenset({"alibaba/wan-2.5/image-to-video", "wavespeed-ai/infinitetalk"})
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 class WaveSpeedProvider(RemoteProvider):
     name = "wavespeed"
     label = "WaveSpeed AI"
@@ -188,8 +186,7 @@ class WaveSpeedProvider(RemoteProvider):
         self.inline_limit = inline_limit
         super().__init__(api_key, base_url, **kwargs)
 
-    def models(self) -> list[ModelSpec]:
-        return list(MODELS)
+    MODELS = MODELS
 
     def accepts_mask(self, spec: ModelSpec) -> bool:
         return spec.id == "wavespeed-ai/infinitetalk"
@@ -284,41 +281,34 @@ class WaveSpeedProvider(RemoteProvider):
 
     # ------------------------------------------------------------------ calls
 
-    def _call(
-        self,
-        spec: ModelSpec,
-        request: ProviderRequest,
-        params: dict[str, Any],
-        *,
-        progress: ProgressCallback | None,
-        cancel: CancelCheck | None,
-    ) -> ProviderResult:
-        body = self._body(spec, request, params)
-        if progress is not None:
-            progress(5, f"Sending to {self.short_label} {spec.label}…")
+    def _call(self, call: Call) -> ProviderResult:
+        spec, request = call.spec, call.request
+        body = self._body(spec, request, call.params)
         video = spec.id in _VIDEO_MODELS
         task = self._envelope(self.http.request("POST", f"/{spec.id}", json=body))
         task_id = task.get("id")
         if not self._finished(task):
             if not task_id:
                 raise ProviderError(f"{self.label} did not return a task id.", provider=self.name)
+            url = self._result_url(task, task_id)
             interval, timeout = (2.0, 1800.0) if video else (1.0, 240.0)
             if spec.id == "wavespeed-ai/infinitetalk":
                 timeout = 3600.0  # roughly 10–30 s of work per second of video
-            task = self.poll(
-                lambda: self._poll_once(task_id),
-                interval=interval,
-                timeout=timeout,
-                cancel=cancel,
-                progress=progress,
-                label=f"{self.short_label} {spec.label}",
-            )
+            task = self.poll(call, lambda: self._poll_once(url), interval=interval, timeout=timeout)
         outputs = self._outputs(task, video=video, seed=request.seed)
-        meta = {"task_id": task_id, "timings": task.get("timings") or {}}
-        return ProviderResult(provider=self.name, model=spec.id, outputs=outputs, meta=meta)
+        return call.result(outputs, task_id=task_id, timings=task.get("timings") or {})
 
-    def _poll_once(self, task_id: str) -> dict[str, Any] | None:
-        task = self._envelope(self.http.request("GET", f"/predictions/{task_id}/result"))
+    def _result_url(self, task: dict[str, Any], task_id: str) -> str:
+        """Where to poll: the task's own ``urls.get`` when it is on our API host (the key
+        goes with every poll, so never to another host), else the documented path."""
+        urls = task.get("urls")
+        url = str((urls.get("get") if isinstance(urls, dict) else "") or "").strip()
+        if url and _origin(url) == _origin(self.base_url):
+            return url
+        return f"/predictions/{task_id}/result"
+
+    def _poll_once(self, url: str) -> dict[str, Any] | None:
+        task = self._envelope(self.http.request("GET", url))
         return task if self._finished(task) else None
 
     def _finished(self, task: dict[str, Any]) -> bool:
@@ -415,12 +405,3 @@ class WaveSpeedProvider(RemoteProvider):
             raise ProviderError(
                 f"{self.label} returned an unreadable price.", provider=self.name
             ) from exc
-
-    def map_error(self, response: httpx.Response, retry_after: float | None) -> ProviderError:
-        return error_for_status(
-            response.status_code,
-            vendor_message(response),
-            provider=self.name,
-            label=self.label,
-            retry_after=retry_after,
-        )

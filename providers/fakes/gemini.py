@@ -42,12 +42,37 @@ IMAGEN_MODELS = {
 ROUTE = re.compile(r"^/v1beta/models/([A-Za-z0-9.\-]+):(generateContent|predict)$")
 
 
+def user_idea(text: str) -> str:
+    """The user's own words in a prompt-rewrite request, without the instructions around them.
+
+    A request either carries its instructions in ``systemInstruction`` (then the user text is
+    the idea) or puts them first in the user text and ends with the idea, usually after a
+    label such as "Draft:"; the last paragraph is taken, minus that label.
+    """
+    last = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()][-1:] or [""]
+    idea = last[0].strip()
+    label = re.match(r"^(draft|idea|prompt|input|text)\s*:\s*", idea, re.IGNORECASE)
+    return idea[label.end() :].strip() if label else idea
+
+
+def rewrite(idea: str) -> str:
+    """What a language model asked to improve an image prompt answers: the idea, enriched."""
+    idea = idea.strip().rstrip(".")
+    return f"{idea}, detailed composition, soft morning light, rich natural colour, 35mm photo"
+
+
 class GeminiFake(FakeServer):
     name = "gemini"
     path_prefix = "/v1beta"
     env_key = "GEMINI_API_KEY"
     env_base = "GEMINI_API_BASE"
     default_key = "AIzaFakeGeminiKey0123456789abcdefghijk"
+
+    def reset(self) -> None:
+        super().reset()
+        # Thinking image models (Gemini 3 Pro Image) send draft images marked
+        # ``"thought": true`` before the final one.
+        self.thought_images = 0
 
     def error_kinds(self) -> set[str]:
         return {
@@ -206,16 +231,25 @@ class GeminiFake(FakeServer):
                 GEMINI_SIZES[ratio] if ratio else (inputs[0] if inputs else (1024, 1024))
             )
             data = make_image(width, height, "png", seed=len(prompt))
-            parts = [
+            parts = []
+            for i in range(self.thought_images):
+                draft = make_image(width // 2, height // 2, "png", seed=1000 + i)
+                parts.append({"text": f"Drafting composition {i + 1}…", "thought": True})
+                parts.append(
+                    {
+                        "inlineData": {
+                            "mimeType": "image/png",
+                            "data": base64.b64encode(draft).decode(),
+                        },
+                        "thought": True,
+                    }
+                )
+            parts += [
                 {"text": f"Here is the image for: {prompt[:60]}"},
                 {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(data).decode()}},
             ]
         else:
-            parts = [
-                {
-                    "text": f"A vivid, detailed rendering of {prompt.strip()}, soft morning light, 35mm photo."
-                }
-            ]
+            parts = [{"text": rewrite(user_idea(prompt))}]
         return Reply(
             200,
             {

@@ -13,6 +13,10 @@ SIZES = {"1024x1024": (1024, 1024), "1536x1024": (1536, 1024), "1024x1536": (102
 QUALITIES = ("low", "medium", "high", "auto")
 BACKGROUNDS = ("transparent", "opaque", "auto")
 FORMATS = ("png", "jpeg", "webp")
+# What each endpoint takes for gpt-image-1; anything else is answered "Unknown parameter".
+COMMON = {"model", "prompt", "n", "size", "quality", "background", "output_format", "user"}
+GENERATION_FIELDS = COMMON | {"output_compression", "moderation"}
+EDIT_FIELDS = COMMON | {"output_compression", "input_fidelity", "image", "image[]", "mask"}
 
 
 class _Invalid(Exception):
@@ -109,6 +113,7 @@ class OpenAIFake(FakeServer):
             if request.method == "POST" and request.path == "/v1/images/generations":
                 if not isinstance(request.json, dict):
                     raise _Invalid("We could not parse the JSON body of your request.")
+                _known(request.json, GENERATION_FIELDS)
                 return self._answer(request.json, None)
             if request.method == "POST" and request.path == "/v1/images/edits":
                 if not request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -121,6 +126,7 @@ class OpenAIFake(FakeServer):
         )
 
     def _edit(self, request: RecordedRequest) -> Reply:
+        _known(dict.fromkeys(request.part_names), EDIT_FIELDS)
         images = request.files.get("image") or request.files.get("image[]") or []
         if not images:
             raise _Invalid("Missing required parameter: 'image'.", "image")
@@ -207,3 +213,9 @@ class OpenAIFake(FakeServer):
                 },
             },
         )
+
+
+def _known(body: dict[str, Any], allowed: set[str]) -> None:
+    for name in sorted(body):
+        if name not in allowed:
+            raise _Invalid(f"Unknown parameter: '{name}'.", name)

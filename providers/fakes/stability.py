@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from .media import CONTENT_TYPES, image_info, make_glb, make_image, size_for_ratio
 from .server import FakeServer, RecordedRequest, Reply
 
-ASPECT_RATIOS = ("21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "9:21")
-STYLE_PRESETS = (
-    "enhance anime photographic digital-art comic-book fantasy-art line-art analog-film neon-punk "
-    "isometric low-poly origami modeling-compound cinematic 3d-model pixel-art tile-texture"
-).split()
-FORMATS = ("jpeg", "png", "webp")
+SCHEMA = json.loads((Path(__file__).with_name("stability_schema.json")).read_text())["paths"]
+# The published ``model`` enum of generate/sd3 omits ``sd3.5-flash``, yet the same document's
+# descriptions price it (2.5 credits) and give its cfg_scale default, and the live API serves
+# it: the enum lags the docs, so the fake accepts it like the real service does.
+LISTED_IN_DESCRIPTIONS = {("/v2beta/stable-image/generate/sd3", "model"): ("sd3.5-flash",)}
 SD3_CREDITS = {"sd3.5-large": 6.5, "sd3.5-large-turbo": 4, "sd3.5-medium": 3.5, "sd3.5-flash": 2.5}
 EDIT_PX = (4_096, 9_437_184)
 MAX_BODY = 10 * 1024 * 1024
@@ -26,6 +27,8 @@ MAX_BODY = 10 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
+    """Input-image limits the published descriptions state (the schema cannot express them)."""
+
     min_side: int = 0
     max_side: int = 0
     min_px: int = 0
@@ -35,183 +38,99 @@ class Limits:
 
 @dataclass
 class Op:
-    required: tuple[str, ...]
     credits: float
     images: dict[str, Limits] = field(default_factory=dict)
-    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
-    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     output: str = "same"  # how the output size is derived
     is_async: bool = False
-    formats: tuple[str, ...] = FORMATS
 
 
 _EDIT = Limits(min_side=64, min_px=EDIT_PX[0], max_px=EDIT_PX[1])
 _EDIT_AR = Limits(min_px=EDIT_PX[0], max_px=EDIT_PX[1], aspect=True)
 _CONTROL = Limits(min_side=64, min_px=EDIT_PX[0], max_px=EDIT_PX[1], aspect=True)
-_STYLE = {"style_preset": tuple(STYLE_PRESETS)}
+_REFERENCE = Limits(min_px=4_096, max_px=EDIT_PX[1])
+_STYLE_IMAGE = Limits(min_side=64, max_side=16_383, min_px=4_096, max_px=EDIT_PX[1])
 
 OPS: dict[str, Op] = {
     "/v2beta/stable-image/generate/ultra": Op(
-        ("prompt",),
-        8,
-        images={"image": Limits(min_side=64, max_side=16_384, min_px=4_096)},
-        ranges={"strength": (0, 1)},
-        enums={"aspect_ratio": ASPECT_RATIOS, **_STYLE},
-        output="ratio",
+        8, {"image": Limits(min_side=64, max_side=16_384, min_px=4_096)}, output="ratio"
     ),
-    "/v2beta/stable-image/generate/core": Op(
-        ("prompt",), 3, enums={"aspect_ratio": ASPECT_RATIOS, **_STYLE}, output="ratio"
-    ),
-    "/v2beta/stable-image/generate/sd3": Op(
-        ("prompt",),
-        6.5,
-        images={"image": Limits(min_side=64)},
-        ranges={"strength": (0, 1), "cfg_scale": (1, 10)},
-        enums={
-            "aspect_ratio": ASPECT_RATIOS,
-            "mode": ("text-to-image", "image-to-image"),
-            "model": tuple(SD3_CREDITS),
-            **_STYLE,
-        },
-        output="ratio",
-    ),
-    "/v2beta/stable-image/edit/erase": Op(
-        ("image",), 5, images={"image": _EDIT}, ranges={"grow_mask": (0, 20)}
-    ),
-    "/v2beta/stable-image/edit/inpaint": Op(
-        ("image", "prompt"),
-        5,
-        images={"image": _EDIT},
-        ranges={"grow_mask": (0, 100)},
-        enums=_STYLE,
-    ),
-    "/v2beta/stable-image/edit/outpaint": Op(
-        ("image",),
-        4,
-        images={"image": _EDIT_AR},
-        ranges={
-            "left": (0, 2000),
-            "right": (0, 2000),
-            "up": (0, 2000),
-            "down": (0, 2000),
-            "creativity": (0, 1),
-        },
-        enums=_STYLE,
-        output="outpaint",
-    ),
-    "/v2beta/stable-image/edit/search-and-replace": Op(
-        ("image", "prompt", "search_prompt"),
-        5,
-        images={"image": _EDIT_AR},
-        ranges={"grow_mask": (0, 20)},
-        enums=_STYLE,
-    ),
-    "/v2beta/stable-image/edit/search-and-recolor": Op(
-        ("image", "prompt", "select_prompt"),
-        5,
-        images={"image": _EDIT_AR},
-        ranges={"grow_mask": (0, 20)},
-        enums=_STYLE,
-    ),
+    "/v2beta/stable-image/generate/core": Op(3, output="ratio"),
+    "/v2beta/stable-image/generate/sd3": Op(6.5, {"image": Limits(min_side=64)}, output="ratio"),
+    "/v2beta/stable-image/edit/erase": Op(5, {"image": _EDIT}),
+    "/v2beta/stable-image/edit/inpaint": Op(5, {"image": _EDIT}),
+    "/v2beta/stable-image/edit/outpaint": Op(4, {"image": _EDIT_AR}, output="outpaint"),
+    "/v2beta/stable-image/edit/search-and-replace": Op(5, {"image": _EDIT_AR}),
+    "/v2beta/stable-image/edit/search-and-recolor": Op(5, {"image": _EDIT_AR}),
     "/v2beta/stable-image/edit/remove-background": Op(
-        ("image",),
-        5,
-        images={"image": Limits(min_px=4_096, max_px=4_194_304)},
-        output="transparent",
-        formats=("png", "webp"),
+        5, {"image": Limits(min_px=4_096, max_px=4_194_304)}, output="transparent"
     ),
     "/v2beta/stable-image/edit/replace-background-and-relight": Op(
-        ("subject_image",),
         8,
-        images={
+        {
             "subject_image": _EDIT_AR,
-            "background_reference": Limits(min_px=4_096, max_px=EDIT_PX[1]),
-            "light_reference": Limits(min_px=4_096, max_px=EDIT_PX[1]),
-        },
-        ranges={
-            "preserve_original_subject": (0, 1),
-            "original_background_depth": (0, 1),
-            "light_source_strength": (0, 1),
-        },
-        enums={
-            "keep_original_background": ("true", "false"),
-            "light_source_direction": ("left", "right", "above", "below"),
+            "background_reference": _REFERENCE,
+            "light_reference": _REFERENCE,
         },
         is_async=True,
     ),
     "/v2beta/stable-image/upscale/fast": Op(
-        ("image",),
-        2,
-        images={"image": Limits(min_side=32, max_side=1_536, min_px=1_024, max_px=1_048_576)},
-        output="x4",
+        2, {"image": Limits(min_side=32, max_side=1_536, min_px=1_024, max_px=1_048_576)}, "x4"
     ),
-    "/v2beta/stable-image/upscale/conservative": Op(
-        ("image", "prompt"),
-        40,
-        images={"image": _CONTROL},
-        ranges={"creativity": (0.2, 0.5)},
-        output="4mp",
-    ),
+    "/v2beta/stable-image/upscale/conservative": Op(40, {"image": _CONTROL}, output="4mp"),
     "/v2beta/stable-image/upscale/creative": Op(
-        ("image", "prompt"),
         60,
-        images={"image": Limits(min_side=64, min_px=4_096, max_px=1_048_576)},
-        ranges={"creativity": (0.1, 0.5)},
-        enums=_STYLE,
+        {"image": Limits(min_side=64, min_px=4_096, max_px=1_048_576)},
         output="x4",
         is_async=True,
     ),
     "/v2beta/stable-image/control/sketch": Op(
-        ("prompt", "image"),
-        5,
-        images={"image": Limits(min_side=64, max_px=EDIT_PX[1], aspect=True)},
-        ranges={"control_strength": (0, 1)},
-        enums=_STYLE,
+        5, {"image": Limits(min_side=64, max_px=EDIT_PX[1], aspect=True)}
     ),
-    "/v2beta/stable-image/control/structure": Op(
-        ("prompt", "image"),
-        5,
-        images={"image": _CONTROL},
-        ranges={"control_strength": (0, 1)},
-        enums=_STYLE,
-    ),
-    "/v2beta/stable-image/control/style": Op(
-        ("prompt", "image"),
-        5,
-        images={"image": _CONTROL},
-        ranges={"fidelity": (0, 1)},
-        enums={"aspect_ratio": ASPECT_RATIOS, **_STYLE},
-        output="ratio",
-    ),
+    "/v2beta/stable-image/control/structure": Op(5, {"image": _CONTROL}),
+    "/v2beta/stable-image/control/style": Op(5, {"image": _CONTROL}, output="ratio"),
     "/v2beta/stable-image/control/style-transfer": Op(
-        ("init_image", "style_image"),
         8,
-        images={
-            "init_image": Limits(
-                min_side=64, max_side=16_383, min_px=4_096, max_px=EDIT_PX[1], aspect=True
-            ),
-            "style_image": Limits(min_side=64, max_side=16_383, min_px=4_096, max_px=EDIT_PX[1]),
-        },
-        ranges={
-            "style_strength": (0, 1),
-            "composition_fidelity": (0, 1),
-            "change_strength": (0.1, 1),
-        },
+        {"init_image": replace(_STYLE_IMAGE, aspect=True), "style_image": _STYLE_IMAGE},
         output="init_1mp",
     ),
     "/v2beta/3d/stable-fast-3d": Op(
-        ("image",),
-        10,
-        images={"image": Limits(min_side=64, min_px=4_096, max_px=4_194_304)},
-        ranges={"foreground_ratio": (0.1, 1), "vertex_count": (-1, 20_000)},
-        enums={
-            "texture_resolution": ("512", "1024", "2048"),
-            "remesh": ("none", "triangle", "quad"),
-        },
-        output="glb",
-        formats=(),
+        10, {"image": Limits(min_side=64, min_px=4_096, max_px=4_194_304)}, output="glb"
     ),
 }
+
+
+def check_schema(path: str, form: dict[str, str], files: dict[str, Any]) -> None:
+    """Refuse a multipart request the published schema of ``path`` does not allow."""
+    schema = SCHEMA[path]
+    props: dict[str, dict[str, Any]] = schema["properties"]
+    for name in schema["required"]:
+        # The erase schema requires a ``prompt`` it never defines; only defined fields count.
+        if name in props and name not in form and name not in files:
+            raise _BadRequest(f"{name}: is required")
+    for name in sorted(set(form) | set(files)):
+        prop = props.get(name)
+        if prop is None:
+            raise _BadRequest(f"{name}: is not a parameter of this endpoint")
+        binary = prop.get("format") == "binary"
+        if binary != (name in files):
+            raise _BadRequest(f"{name}: must be {'a file' if binary else 'a text field'}")
+        if binary:
+            continue
+        value = form[name]
+        if prop.get("type") in ("number", "integer"):
+            number = _number(value, name)
+            if prop["type"] == "integer" and number != int(number):
+                raise _BadRequest(f"{name}: must be an integer")
+            low, high = prop.get("minimum"), prop.get("maximum")
+            if (low is not None and number < low) or (high is not None and number > high):
+                raise _BadRequest(f"{name}: must be between {low:g} and {high:g}")
+        choices = tuple(prop.get("enum", ())) + LISTED_IN_DESCRIPTIONS.get((path, name), ())
+        if prop.get("enum") and value not in choices:
+            raise _BadRequest(f"{name}: must be one of {', '.join(choices)}")
+        if len(value) < prop.get("minLength", 0):
+            raise _BadRequest(f"{name}: cannot be empty")
+        if "maxLength" in prop and len(value) > prop["maxLength"]:
+            raise _BadRequest(f"{name}: must be at most {prop['maxLength']} characters")
 
 
 class _BadRequest(Exception):
@@ -239,6 +158,8 @@ class StabilityFake(FakeServer):
         self.pending_polls = 1  # 202 answers before an async result is ready
         self.min_poll_interval = 0.0  # >0: answer 429 when polled faster than this
         self.glb_size = 16 * 1024
+        self.mesh_type = "model/gltf-binary"  # the Content-Type of a 3D result
+        self.retired_models: set[str] = set()  # sd3 model ids answered like a retired model
         self._jobs: dict[str, _Job] = {}
         self._jobs_lock = threading.Lock()
 
@@ -395,33 +316,8 @@ class StabilityFake(FakeServer):
 
     def _run(self, request: RecordedRequest, op: Op, *, filtered: bool) -> tuple[Reply, float]:
         form, files = request.form, request.files
-        for name in op.required:
-            if name not in form and name not in files:
-                raise _BadRequest(f"{name}: is required")
-        for name in (
-            "prompt",
-            "negative_prompt",
-            "search_prompt",
-            "select_prompt",
-            "background_prompt",
-        ):
-            if name in form and len(form[name]) > 10_000:
-                raise _BadRequest(f"{name}: must be at most 10000 characters")
-        if "prompt" in op.required and not form.get("prompt", "").strip():
-            raise _BadRequest("prompt: cannot be empty")
-        if "seed" in form:
-            seed = _number(form["seed"], "seed")
-            if not 0 <= seed <= 4_294_967_294:
-                raise _BadRequest("seed: must be between 0 and 4294967294")
+        check_schema(request.path, form, files)
         fmt = form.get("output_format", "png")
-        if op.formats and fmt not in op.formats:
-            raise _BadRequest(f"output_format: must be one of {', '.join(op.formats)}")
-        for name, choices in op.enums.items():
-            if name in form and form[name] not in choices:
-                raise _BadRequest(f"{name}: must be one of {', '.join(choices)}")
-        for name, (low, high) in op.ranges.items():
-            if name in form and not low <= _number(form[name], name) <= high:
-                raise _BadRequest(f"{name}: must be between {low:g} and {high:g}")
         sizes: dict[str, tuple[int, int]] = {}
         for name, limits in op.images.items():
             upload = request.file(name)
@@ -443,6 +339,8 @@ class StabilityFake(FakeServer):
         path = request.path
         if path.endswith("/sd3"):
             model = form.get("model", "sd3.5-large")
+            if model in self.retired_models:
+                raise _BadRequest(f"model: {model} is no longer available")
             credits = SD3_CREDITS[model]
             if form.get("mode") == "image-to-image" and (
                 "image" not in files or "strength" not in form
@@ -465,10 +363,9 @@ class StabilityFake(FakeServer):
                 )
 
         if op.output == "glb":
+            mesh = make_glb(self.glb_size) if self.mesh_type == "model/gltf-binary" else b"o mesh\n"
             return Reply(
-                200,
-                make_glb(self.glb_size),
-                {"Content-Type": "model/gltf-binary", "x-request-id": uuid.uuid4().hex},
+                200, mesh, {"Content-Type": self.mesh_type, "x-request-id": uuid.uuid4().hex}
             ), credits
 
         width, height = self._output_size(op, form, sizes)

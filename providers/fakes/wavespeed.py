@@ -47,13 +47,13 @@ class _Task:
         default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     )
 
-    def data(self, base: str) -> dict[str, Any]:
+    def data(self, result_url: str) -> dict[str, Any]:
         done = self.status == "completed"
         return {
             "id": self.id,
             "model": self.model,
             "outputs": self.outputs if done else [],
-            "urls": {"get": f"{base}/predictions/{self.id}/result"},
+            "urls": {"get": result_url.replace("{id}", self.id)},
             "has_nsfw_contents": [self.nsfw] * len(self.outputs) if done or self.nsfw else [],
             "status": self.status,
             "created_at": self.created_at,
@@ -74,6 +74,9 @@ class WaveSpeedFake(FakeServer):
         self.balance = 25.0
         self.polls_before_complete = 2  # polls answered "processing" before "completed"
         self.video_size = 256 * 1024
+        # Where a task says its result is (``urls.get``); the newer docs page shows the
+        # shorter ``{base}/predictions/{id}``, which the fake serves too.
+        self.result_url = "{base}/predictions/{id}/result"
         self._tasks: dict[str, _Task] = {}
         self._tasks_lock = threading.Lock()
 
@@ -186,7 +189,10 @@ class WaveSpeedFake(FakeServer):
                 else:
                     task.status = "completed"
                     self.balance -= PRICES.get(task.model, 0)
-            return Reply(200, self.envelope(task.data(self.base_url)))
+            return Reply(200, self.envelope(self._task_data(task)))
+
+    def _task_data(self, task: _Task) -> dict[str, Any]:
+        return task.data(self.result_url.replace("{base}", self.base_url))
 
     def _submit(
         self, model: str, request: RecordedRequest, kind: str, options: dict[str, Any]
@@ -226,7 +232,7 @@ class WaveSpeedFake(FakeServer):
                 self.balance -= PRICES[model]
         with self._tasks_lock:
             self._tasks[task.id] = task
-        return Reply(200, self.envelope(task.data(self.base_url)))
+        return Reply(200, self.envelope(self._task_data(task)))
 
     # ------------------------------------------------------------------ models
 

@@ -176,7 +176,8 @@ AI_MODELS: tuple[ModelSpec, ...] = (
         requires_image=True,
         max_input_pixels=MAX_INPUT_PIXELS,
         output_formats=_IMAGE_FORMATS,
-        notes="FSRCNN super-resolution on luma; Lanczos for an exact target size.",
+        notes="FSRCNN ×2 super-resolution on luma (two passes for ×4) with back-projection; "
+        "Lanczos for an exact target size.",
     ),
     ModelSpec(
         id="upscale-hq",
@@ -487,7 +488,7 @@ class LocalEngine:
             fmt=request.output_format,
             meta={
                 "scale": int(params["scale"]),
-                "method": "fsrcnn",
+                "method": "fsrcnn-x2-backprojection",
                 "exact_size": bool(width or height),
             },
         )

@@ -6,6 +6,14 @@ network sharpens Y, while the chroma channels are scaled with bicubic interpolat
 TensorFlow ``DepthToSpace`` that the non-contrib OpenCV importer cannot configure, so
 a small pixel-shuffle layer is registered for it.
 
+×4 runs the ×2 network twice: the shipped ×4 network does not beat Lanczos on real
+photos (``bench/quality.py``: −0.2 dB on average over five), two ×2 passes do. Both
+scales then get iterative back-projection (Irani & Peleg, 1991): the result is
+downscaled, compared with the input, and the difference is scaled up and added back,
+three times, so the upscaled luma stays consistent with the pixels it came from.
+Measured on five photos shrunk and restored, ×4 gains about +0.6 dB luma PSNR over
+Lanczos and ×2 about +0.7 dB over bicubic.
+
 Both run tile by tile: FSRCNN's first layer alone has 56 channels, which at 12 MP would
 take 2.7 GB as float32; tiles keep the peak to a few dozen MB.
 """
@@ -31,6 +39,9 @@ HQ_MAX_INPUT_SIDE = 1024
 
 _FSRCNN_TILE = 384
 _FSRCNN_PAD = 8  # > the network's receptive-field radius (2 + 4 × 1 px)
+_BP_TILE = 256  # back-projection tile, in input pixels
+_BP_PAD = 8  # input pixels of context: > 3 iterations × the bicubic kernel's reach
+BACK_PROJECTION_STEPS = 3
 _HQ_TILE = 256
 _HQ_PAD = 12
 
@@ -114,6 +125,46 @@ def _fsrcnn_luma(y: np.ndarray, scale: int) -> np.ndarray:
     return out
 
 
+def _bicubic(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    # Pillow's bicubic filter widens its kernel when shrinking (no aliasing); OpenCV's
+    # INTER_CUBIC does not, which would make back-projection chase aliased detail.
+    return np.asarray(Image.fromarray(x, "F").resize(size, Image.Resampling.BICUBIC))
+
+
+def back_project(up: np.ndarray, low: np.ndarray, *, steps: int = BACK_PROJECTION_STEPS):
+    """Return ``up`` (uint8 luma, an integer multiple of ``low``'s size) made consistent
+    with ``low``: ``steps`` rounds of adding back the upscaled downscaling error.
+
+    Works tile by tile (with context), so the float copies stay small at any size.
+    """
+    h, w = low.shape
+    scale = up.shape[0] // h
+    out = np.empty_like(up)
+    pad = _BP_PAD
+    for ty, tx, th, tw in _tiles(h, w, _BP_TILE):
+        y0, x0 = max(0, ty - pad), max(0, tx - pad)
+        y1, x1 = min(h, ty + th + pad), min(w, tx + tw + pad)
+        lo = low[y0:y1, x0:x1].astype(np.float32)
+        hi = up[y0 * scale : y1 * scale, x0 * scale : x1 * scale].astype(np.float32)
+        for _ in range(steps):
+            err = lo - _bicubic(hi, (x1 - x0, y1 - y0))
+            hi += _bicubic(err, (hi.shape[1], hi.shape[0]))
+        oy, ox = (ty - y0) * scale, (tx - x0) * scale
+        out[ty * scale : (ty + th) * scale, tx * scale : (tx + tw) * scale] = np.clip(
+            hi[oy : oy + th * scale, ox : ox + tw * scale] + 0.5, 0, 255
+        ).astype(np.uint8)
+    return out
+
+
+def super_resolve_luma(y: np.ndarray, scale: int) -> np.ndarray:
+    """Return the ×2 or ×4 super-resolved luma of ``y``: FSRCNN ×2 (twice for ×4),
+    then back-projection onto ``y``."""
+    up = _fsrcnn_luma(y, 2)
+    if scale == 4:
+        up = _fsrcnn_luma(up, 2)
+    return back_project(up, y)
+
+
 def _resize_alpha(alpha: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
     if alpha is None:
         return None
@@ -148,7 +199,8 @@ def target_size(
 def upscale_fast(
     img: Image.Image, *, scale: int = 2, width: int | None = None, height: int | None = None
 ) -> Image.Image:
-    """Upscale ``img`` ×2 or ×4 with FSRCNN; with a target size, Lanczos makes it exact."""
+    """Upscale ``img`` ×2 or ×4 with FSRCNN ×2 passes and back-projection; with a target
+    size, Lanczos makes it exact."""
     if scale not in (2, 4):
         raise InvalidInput("The scale must be 2 or 4.")
     w0, h0 = img.size
@@ -165,7 +217,7 @@ def upscale_fast(
     ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
     del rgb
     big = (w0 * scale, h0 * scale)
-    luma = _fsrcnn_luma(np.ascontiguousarray(ycc[..., 0]), scale)
+    luma = super_resolve_luma(np.ascontiguousarray(ycc[..., 0]), scale)
     chroma = cv2.resize(ycc[..., 1:], big, interpolation=cv2.INTER_CUBIC)
     del ycc
     merged = np.dstack([luma, chroma])

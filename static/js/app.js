@@ -2,19 +2,139 @@
 (function () {
   "use strict";
 
-  // Upload zones: drag-and-drop and auto-submit once a file is chosen.
-  function submitZone(form) {
-    if (window.htmx) {
-      window.htmx.trigger(form, "submit");
-    } else {
-      form.requestSubmit();
+  // Upload zones: pick or drop several images. Each file uploads on its own request with
+  // its own progress bar and its own error, one after another (the link is the bottleneck,
+  // and the embedded SQLite database takes one writer at a time); a refused file never
+  // stops the others. One file that uploads fine opens its page, as before.
+  var UPLOAD_PARALLEL = 1;
+
+  function uploadRow(list, file) {
+    var li = document.createElement("li");
+    li.className = "upload-item";
+    li.dataset.state = "waiting";
+    var name = document.createElement("span");
+    name.className = "upload-name";
+    name.textContent = file.name;
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Upload of " + file.name);
+    var status = document.createElement("span");
+    status.className = "upload-status";
+    status.textContent = "Waiting…";
+    li.appendChild(name);
+    li.appendChild(bar);
+    li.appendChild(status);
+    list.appendChild(li);
+    return li;
+  }
+
+  function uploadFailed(li, message) {
+    li.dataset.state = "failed";
+    li.querySelector(".upload-status").textContent = "Not uploaded";
+    var p = document.createElement("p");
+    p.className = "field-error";
+    p.setAttribute("role", "alert");
+    p.textContent = message;
+    li.appendChild(p);
+  }
+
+  function uploadOne(zone, file, li) {
+    return new Promise(function (resolve) {
+      var token = zone.querySelector("input[name=csrfmiddlewaretoken]");
+      var data = new FormData();
+      if (token) data.append("csrfmiddlewaretoken", token.value);
+      data.append("file", file, file.name);
+      var bar = li.querySelector("progress"), status = li.querySelector(".upload-status");
+      var xhr = new XMLHttpRequest();
+      li.dataset.state = "uploading";
+      status.textContent = "0 %";
+      xhr.upload.addEventListener("progress", function (event) {
+        if (!event.lengthComputable) return;
+        var pct = Math.min(99, Math.round((100 * event.loaded) / event.total));
+        bar.value = pct;
+        status.textContent = pct + " %";
+      });
+      xhr.addEventListener("load", function () {
+        var answer = null;
+        try { answer = JSON.parse(xhr.responseText); } catch (err) { answer = null; }
+        if (xhr.status === 200 && answer && answer.ok) {
+          bar.value = 100;
+          li.dataset.state = "done";
+          status.textContent = "";
+          var link = document.createElement("a");
+          link.href = answer.url;
+          link.textContent = "Uploaded · open";
+          status.appendChild(link);
+          resolve(answer);
+        } else {
+          var errors = answer && answer.errors && answer.errors.length ? answer.errors.join(" ") : "";
+          uploadFailed(li, errors || "The server could not take this file (error " + xhr.status + "). Try it again.");
+          resolve(null);
+        }
+      });
+      xhr.addEventListener("error", function () {
+        uploadFailed(li, "The connection dropped before this file arrived. Try it again.");
+        resolve(null);
+      });
+      xhr.open("POST", zone.getAttribute("action"));
+      xhr.setRequestHeader("Accept", "application/json");
+      if (token) xhr.setRequestHeader("X-CSRFToken", token.value);
+      xhr.send(data);
+    });
+  }
+
+  function uploadFiles(zone, fileList) {
+    var files = Array.prototype.slice.call(fileList || []);
+    var list = zone.querySelector("[data-upload-list]");
+    var summary = zone.querySelector("[data-upload-summary]");
+    var input = zone.querySelector("input[type=file]");
+    if (!files.length) return;
+    if (!list) { zone.requestSubmit(); return; }
+    zone.querySelectorAll(".field-error").forEach(function (el) { if (!list.contains(el)) el.remove(); });
+    list.textContent = "";
+    list.hidden = false;
+    var queue = files.map(function (file) { return { file: file, li: uploadRow(list, file) }; });
+    var done = [], next = 0;
+    zone.classList.add("is-uploading");
+    if (summary) {
+      summary.hidden = false;
+      summary.textContent = "Uploading " + files.length + (files.length === 1 ? " file…" : " files…");
     }
+    function worker() {
+      if (next >= queue.length) return Promise.resolve();
+      var item = queue[next++];
+      return uploadOne(zone, item.file, item.li).then(function (answer) {
+        if (answer) done.push(answer);
+        return worker();
+      });
+    }
+    var workers = [];
+    for (var i = 0; i < Math.min(UPLOAD_PARALLEL, queue.length); i++) workers.push(worker());
+    Promise.all(workers).then(function () {
+      zone.classList.remove("is-uploading");
+      if (input) input.value = "";
+      if (queue.length === 1 && done.length === 1) {
+        window.location.assign(done[0].url);
+        return;
+      }
+      var failed = queue.length - done.length;
+      if (summary) {
+        summary.textContent = queue.length === 1 ? "" :
+          done.length + " of " + queue.length + " uploaded" +
+          (failed ? "; " + failed + " could not be (see why below)." : ".");
+        summary.hidden = queue.length === 1;
+      }
+      if (done.length) document.body.dispatchEvent(new CustomEvent("library-changed", { bubbles: true }));
+    });
   }
 
   document.addEventListener("change", function (event) {
     var input = event.target;
     if (input.matches && input.matches("input[type=file][data-autosubmit]") && input.files.length) {
-      submitZone(input.form);
+      var zone = input.closest("[data-upload-zone]");
+      if (zone) uploadFiles(zone, input.files);
+      else input.form.requestSubmit();
     }
   });
 
@@ -35,12 +155,32 @@
     if (!zone) return;
     event.preventDefault();
     zone.classList.remove("is-dragover");
-    var input = zone.querySelector("input[type=file]");
-    if (event.dataTransfer && event.dataTransfer.files.length && input) {
-      input.files = event.dataTransfer.files;
-      submitZone(zone);
+    if (event.dataTransfer && event.dataTransfer.files.length) {
+      uploadFiles(zone, event.dataTransfer.files);
     }
   });
+
+  // Bulk actions act on the selected items: their buttons stay disabled until something is
+  // selected (set here rather than in the page, so the form still works without scripts).
+  function syncBulkButtons() {
+    var form = document.getElementById("bulk-form");
+    if (!form) return;
+    var any = !!document.querySelector("input[data-select]:checked");
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.disabled = !any;
+      if (any) button.removeAttribute("title");
+      else button.title = "Select one or more items first";
+    });
+  }
+  ["change", "click"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target.matches && event.target.matches("input[data-select], input[data-select-all]")) {
+        setTimeout(syncBulkButtons, 0);
+      }
+    });
+  });
+  document.addEventListener("htmx:afterSettle", syncBulkButtons);
+  document.addEventListener("DOMContentLoaded", syncBulkButtons);
 
   // Toasts: dismiss on click, fade informational ones after a while.
   document.addEventListener("click", function (event) {

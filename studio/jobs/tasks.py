@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.core.cache import cache
+
+from providers.base import ProviderError
+
+from .provider_health import app_registry
 
 logger = logging.getLogger(__name__)
+
+# The pipeline's services enqueue these tasks, so the tasks import the services when they
+# run (a module-level import would close a services <-> tasks cycle).
 
 MAX_RETRIES = 4
 
@@ -42,14 +51,6 @@ BALANCE_CACHE_KEY = "provider-balances"
 @shared_task(acks_late=True)
 def providers_refresh_balances() -> dict:
     """Ask each configured provider that has a balance endpoint, and cache the answers."""
-    import time
-
-    from django.core.cache import cache
-
-    from providers.base import ProviderError
-
-    from .provider_health import app_registry
-
     balances: dict = {"_at": time.time()}
     for provider in app_registry().configured():
         balance = getattr(provider, "balance", None)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from providers.fakes import GeminiFake, HuggingFaceFake, OpenAIFake, StabilityFake, WaveSpeedFake
 from providers.gemini import GeminiProvider
-from providers.http import Clock
+from providers.http.retry import Clock
 from providers.huggingface import HuggingFaceProvider
 from providers.openai import OpenAIProvider
 from providers.stability import StabilityProvider

@@ -16,7 +16,7 @@ from providers.base import (
     TransientError,
 )
 from providers.gemini import GeminiProvider
-from providers.http import RetryPolicy
+from providers.http.retry import RetryPolicy
 
 from .conftest import make_png
 
@@ -213,3 +213,28 @@ def test_invalid_requests_never_reach_the_network(gemini, gemini_fake, kwargs, m
     with pytest.raises(InvalidInput, match=message):
         gemini.run(ProviderRequest(**kwargs))
     assert gemini_fake.requests == []
+
+
+def test_thought_images_are_skipped(gemini, gemini_fake):
+    gemini_fake.thought_images = 2
+    result = gemini.run(
+        ProviderRequest(Capability.TEXT_TO_IMAGE, prompt="a red kite", aspect_ratio="1:1")
+    )
+    [output] = result.outputs  # only the final image, not the two drafts
+    assert (output.width, output.height) == (1024, 1024)
+    assert "Drafting" not in result.meta["text"]
+
+
+def test_the_fake_rewrites_the_idea_and_never_echoes_its_instructions(gemini, gemini_fake):
+    instruction = (
+        "Rewrite this draft into one vivid image-generation prompt of at most 90 words. "
+        "Answer with the prompt only."
+    )
+    result = gemini.run(
+        ProviderRequest(
+            Capability.PROMPT_ENHANCE, prompt=f"{instruction}\n\nDraft: a cat on a green sofa"
+        )
+    )
+    text = result.meta["text"]
+    assert text.startswith("a cat on a green sofa, ")
+    assert "Rewrite" not in text and "Draft" not in text and "90 words" not in text

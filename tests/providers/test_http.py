@@ -16,24 +16,15 @@ from providers.base import (
     ProviderConfigError,
     ProviderTimeout,
     RateLimited,
+    RequestRefused,
     TransientError,
 )
-from providers.http import (
-    USER_AGENT,
-    InputLimits,
-    ProviderHTTP,
-    RetryPolicy,
-    Timeouts,
-    build_client,
-    check_input_image,
-    describe_request,
-    error_for_status,
-    nearest_aspect_ratio,
-    parse_retry_after,
-    poll_until,
-    redact,
-    redact_headers,
-)
+from providers.http.client import USER_AGENT, ProviderHTTP, Timeouts, build_client
+from providers.http.errors import error_for_status
+from providers.http.media import InputLimits, check_input_image, nearest_aspect_ratio
+from providers.http.polling import poll_until
+from providers.http.redaction import describe_request, redact, redact_headers
+from providers.http.retry import RetryPolicy, parse_retry_after
 
 from .conftest import make_png, output_bytes
 
@@ -98,25 +89,25 @@ def test_client_has_explicit_timeouts():
 
 def test_it_retries_429_honouring_retry_after_seconds(clock):
     transport, calls = scripted(
-        httpx.Response(429, headers={"Retry-After": "7"}, json={"message": "slow down"}),
+        httpx.Response(429, headers={"Retry-After": "4"}, json={"message": "slow down"}),
         httpx.Response(200, json={"ok": 1}),
     )
     http = client(transport, clock)
     assert http.request("POST", "/x").json() == {"ok": 1}
     assert len(calls) == 2
-    assert clock.sleeps == [7.0]
+    assert clock.sleeps == [4.0]
     http.close()
 
 
 def test_it_honours_retry_after_as_http_date(clock):
-    when = email.utils.formatdate(clock.wall_now + 12, usegmt=True)
+    when = email.utils.formatdate(clock.wall_now + 4, usegmt=True)
     transport, calls = scripted(
         httpx.Response(503, headers={"Retry-After": when}), httpx.Response(200, json={})
     )
     http = client(transport, clock)
     http.request("GET", "/x")
     assert len(calls) == 2
-    assert clock.sleeps == [pytest.approx(12, abs=1)]
+    assert clock.sleeps == [pytest.approx(4, abs=1)]
     http.close()
 
 
@@ -172,17 +163,38 @@ def test_timeouts_exhausted_raise_provider_timeout(clock):
     http.close()
 
 
-def test_deadline_stops_retrying_before_a_long_wait(clock):
+def test_a_long_retry_after_is_left_to_the_pipeline(clock):
     transport, calls = scripted(
         httpx.Response(429, headers={"Retry-After": "120"}), httpx.Response(200, json={})
     )
-    http = client(transport, clock, retry=RetryPolicy(max_attempts=5, deadline=30.0))
-    with pytest.raises(ProviderTimeout) as info:
+    http = client(transport, clock, retry=RetryPolicy(max_attempts=5, deadline=300.0))
+    with pytest.raises(RateLimited) as info:
         http.request("GET", "/x")
     assert len(calls) == 1
-    assert clock.sleeps == []
-    assert info.value.retry_after == 120.0  # the caller can reschedule
-    assert info.value.transient
+    assert clock.sleeps == []  # the worker never sleeps two minutes
+    assert info.value.retry_after == 120.0  # the pipeline reschedules for then
+    assert info.value.retry_later and info.value.transient
+    http.close()
+
+
+def test_short_faults_exhausting_the_call_are_not_left_to_the_pipeline(clock):
+    transport, calls = scripted(*[httpx.Response(503) for _ in range(5)])
+    http = client(transport, clock)
+    with pytest.raises(TransientError) as info:
+        http.request("GET", "/x")
+    assert len(calls) == RetryPolicy().max_attempts == 3
+    assert not info.value.retry_later  # final for this call: no second layer of retries
+    http.close()
+
+
+def test_the_deadline_stops_short_retries(clock):
+    transport, calls = scripted(*[httpx.Response(503, headers={"Retry-After": "5"})] * 5)
+    http = client(transport, clock, retry=RetryPolicy(max_attempts=5, deadline=12.0))
+    with pytest.raises(ProviderTimeout) as info:
+        http.request("GET", "/x")
+    assert len(calls) == 3  # waits 5 + 5; a third wait would pass 12 s
+    assert clock.sleeps == [5.0, 5.0]
+    assert not info.value.retry_later
     http.close()
 
 
@@ -201,10 +213,10 @@ def test_it_does_not_retry_permanent_errors(clock):
     [
         (401, "bad key", ProviderConfigError),
         (403, "forbidden", ProviderConfigError),
-        (400, "bad field", InvalidInput),
-        (404, "no such model", InvalidInput),
-        (413, "too big", InvalidInput),
-        (422, "rejected", InvalidInput),
+        (400, "bad field", RequestRefused),
+        (404, "no such model", RequestRefused),
+        (413, "too big", RequestRefused),
+        (422, "rejected", RequestRefused),
         (402, "pay up", InsufficientProviderBalance),
         (400, "Insufficient balance, top up", InsufficientProviderBalance),
         (429, "slow", RateLimited),

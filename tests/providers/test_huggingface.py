@@ -10,10 +10,10 @@ from providers.base import (
     InvalidInput,
     ProviderConfigError,
     ProviderRequest,
-    ProviderTimeout,
     RateLimited,
+    TransientError,
 )
-from providers.http import RetryPolicy
+from providers.http.retry import RetryPolicy
 from providers.huggingface import HuggingFaceProvider
 
 from .conftest import image_size, make_png, output_bytes
@@ -92,7 +92,7 @@ def test_wait_for_model_header_makes_the_server_hold(huggingface_fake, clock):
     provider.close()
 
 
-def test_loading_longer_than_the_deadline_times_out(huggingface_fake, clock):
+def test_a_long_model_load_is_left_to_the_pipeline(huggingface_fake, clock):
     huggingface_fake.loading_calls = 100
     huggingface_fake.estimated_time = 50
     provider = HuggingFaceProvider(
@@ -101,9 +101,11 @@ def test_loading_longer_than_the_deadline_times_out(huggingface_fake, clock):
         clock=clock,
         retry=RetryPolicy(max_attempts=10, deadline=120),
     )
-    with pytest.raises(ProviderTimeout):
+    with pytest.raises(TransientError) as info:
         provider.run(ProviderRequest(Capability.TEXT_TO_IMAGE, model=SCHNELL, prompt="x"))
-    assert len(huggingface_fake.requests) == 3  # waits at 0 and 50 s; a third wait would pass 120 s
+    assert len(huggingface_fake.requests) == 1  # no worker waits 50 s for a cold model
+    assert info.value.retry_later and info.value.retry_after == 50
+    assert clock.sleeps == []
     provider.close()
 
 

@@ -164,3 +164,35 @@ def test_invalid_requests_never_reach_the_network(openai, openai_fake, kwargs, m
     with pytest.raises(InvalidInput, match=message):
         openai.run(ProviderRequest(**kwargs))
     assert openai_fake.requests == []
+
+
+def test_edit_leaves_out_what_only_generation_takes(openai, openai_fake):
+    params = {"moderation": "low", "quality": "high", "input_fidelity": "high"}
+    openai.run(
+        ProviderRequest(Capability.PROMPT_EDIT, prompt="warmer", image=make_png(), params=params)
+    )
+    [sent] = openai_fake.requests
+    assert sent.path == "/v1/images/edits"
+    assert "moderation" not in sent.part_names
+    assert sent.form["quality"] == "high" and sent.form["input_fidelity"] == "high"
+
+
+def test_generation_still_sends_moderation(openai, openai_fake):
+    openai.run(ProviderRequest(Capability.TEXT_TO_IMAGE, prompt="x", params={"moderation": "low"}))
+    [sent] = openai_fake.requests
+    assert sent.json["moderation"] == "low"
+
+
+def test_the_fake_refuses_parameters_an_endpoint_does_not_take(openai_fake):
+    import httpx
+
+    headers = {"Authorization": f"Bearer {openai_fake.api_key}"}
+    files = [
+        ("model", (None, "gpt-image-1")),
+        ("prompt", (None, "x")),
+        ("moderation", (None, "low")),
+        ("image", ("a.png", make_png(), "image/png")),
+    ]
+    answer = httpx.post(f"{openai_fake.base_url}/images/edits", headers=headers, files=files)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == "moderation"

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from providers.base import Capability, ProviderRequest, ProviderUnavailable, Quality, TransientError
+from providers.base import (
+    Capability,
+    ContentFiltered,
+    InsufficientProviderBalance,
+    InvalidInput,
+    ProviderRequest,
+    ProviderUnavailable,
+    Quality,
+    RequestRefused,
+    TransientError,
+)
 from providers.config import ProvidersConfig
 from providers.fakes import env_for
 from providers.local import LocalEngine
 from providers.registry import (
     InMemoryHealthStore,
     build_registry,
+    falls_back,
     get_provider,
     registry,
     reset_registry,
@@ -302,3 +313,80 @@ def test_invalid_input_does_not_count_against_health(stability_fake):
     assert reg.circuit("stability") == "closed"
     assert stability_fake.requests == []
     reg.close()
+
+
+# --------------------------------------------------------------------------- fallback
+
+
+def _draft_routes(reg):
+    return [
+        (r.provider.name, r.model.id) for r in reg.rank(Capability.TEXT_TO_IMAGE, quality="draft")
+    ]
+
+
+def test_auto_moves_on_when_the_server_refuses_the_model_id(stability_fake, wavespeed_fake, clock):
+    stability_fake.retired_models = {"sd3.5-flash"}  # answered 400, like a retired id
+    reg = make(
+        env_for({"stability": stability_fake, "wavespeed": wavespeed_fake}),
+        provider_kwargs={"stability": {"clock": clock}, "wavespeed": {"clock": clock}},
+    )
+    routes = _draft_routes(reg)
+    assert routes[0] == ("stability", "sd3.5-flash")
+    result = reg.execute_routes(
+        routes, lambda spec: ProviderRequest(Capability.TEXT_TO_IMAGE, prompt="a kite")
+    )
+    assert (result.provider, result.model) == routes[1]
+    [skipped] = result.meta["skipped_routes"]
+    assert skipped["provider"] == "stability" and skipped["model"] == "sd3.5-flash"
+    assert skipped["code"] == "invalid_input" and "sd3.5-flash" in skipped["reason"]
+    assert "after Stability SD 3.5 Flash" in result.meta["route_note"]
+    assert len(stability_fake.requests_to("/generate/sd3")) == 1  # refused once, not retried
+    assert reg.circuit("stability") == "closed"  # a refused id says nothing of its health
+    for out in result.outputs:
+        out.open().close()
+    reg.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [
+        ("content_moderation", ContentFiltered),
+        ("insufficient_balance", InsufficientProviderBalance),
+    ],
+)
+def test_auto_does_not_move_on_for_content_or_credits(
+    stability_fake, wavespeed_fake, clock, kind, error
+):
+    reg = make(
+        env_for({"stability": stability_fake, "wavespeed": wavespeed_fake}),
+        provider_kwargs={"stability": {"clock": clock}, "wavespeed": {"clock": clock}},
+    )
+    stability_fake.inject(kind)
+    with pytest.raises(error):
+        reg.execute_routes(
+            _draft_routes(reg),
+            lambda spec: ProviderRequest(Capability.TEXT_TO_IMAGE, prompt="a kite"),
+        )
+    assert wavespeed_fake.requests == []
+    reg.close()
+
+
+def test_a_model_no_longer_listed_is_skipped_with_its_reason(stability_fake, clock):
+    reg = make(
+        env_for({"stability": stability_fake}), provider_kwargs={"stability": {"clock": clock}}
+    )
+    result = reg.execute_routes(
+        [("stability", "sd3-retired"), ("stability", "core")],
+        lambda spec: ProviderRequest(Capability.TEXT_TO_IMAGE, prompt="a kite"),
+    )
+    assert result.model == "core"
+    assert "no longer offers sd3-retired" in result.meta["skipped_routes"][0]["reason"]
+    reg.close()
+
+
+def test_falls_back_only_for_transient_faults_and_refusals():
+    assert falls_back(TransientError("busy"))
+    assert falls_back(RequestRefused("model: must be one of …", status=400))
+    assert not falls_back(ContentFiltered("no"))
+    assert not falls_back(InsufficientProviderBalance("no credits"))
+    assert not falls_back(InvalidInput("A prompt is required."))  # our own check: same everywhere

@@ -17,9 +17,10 @@ from providers.base import (
     ProviderRequest,
     ProviderTimeout,
     RateLimited,
+    RequestRefused,
     TransientError,
 )
-from providers.http import RetryPolicy
+from providers.http.retry import RetryPolicy
 from providers.stability import StabilityProvider
 
 from .conftest import image_size, make_png, output_bytes
@@ -372,7 +373,7 @@ def test_content_filtered_in_json_mode(stability_json, stability_fake):
         ("content_moderation", ContentFiltered, "flagged"),
         ("bad_request", InvalidInput, "prompt: cannot be empty"),
         ("payload_too_large", InvalidInput, "10MiB"),
-        ("public_figure", InvalidInput, "public figure"),
+        ("public_figure", ContentFiltered, "public figure"),
         ("insufficient_balance", InsufficientProviderBalance, "credits"),
     ],
 )
@@ -400,10 +401,12 @@ def test_429_is_retried_after_retry_after(stability, stability_fake, clock):
     assert clock.sleeps == [3.0]
 
 
-def test_429_without_retry_after_waits_the_documented_minute(stability, stability_fake, clock):
+def test_429_without_retry_after_asks_for_the_documented_minute(stability, stability_fake, clock):
     stability_fake.inject("rate_limit")
-    stability.run(req(Capability.TEXT_TO_IMAGE, prompt="x"))
-    assert clock.sleeps == [60.0]
+    with pytest.raises(RateLimited) as info:
+        stability.run(req(Capability.TEXT_TO_IMAGE, prompt="x"))
+    assert info.value.retry_after == 60.0 and info.value.retry_later
+    assert clock.sleeps == []  # a minute is the pipeline's wait, not the worker's
 
 
 def test_500_is_retried_then_succeeds(stability, stability_fake, clock):
@@ -436,7 +439,7 @@ def test_rate_limit_past_the_deadline_is_not_waited_for(stability_fake, clock):
         clock=clock,
         retry=RetryPolicy(deadline=100),
     )
-    with pytest.raises(ProviderTimeout) as info:
+    with pytest.raises(RateLimited) as info:
         provider.run(req(Capability.TEXT_TO_IMAGE, prompt="x"))
     assert info.value.retry_after == 500
     assert clock.sleeps == []
@@ -601,3 +604,48 @@ def test_n_outputs_make_n_calls_with_distinct_seeds(stability, stability_fake):
     result = stability.run(req(Capability.TEXT_TO_IMAGE, model="core", prompt="x", n=3, seed=10))
     assert len(result.outputs) == 3
     assert [r.form["seed"] for r in stability_fake.requests] == ["10", "11", "12"]
+
+
+def test_a_3d_result_keeps_the_content_type_the_server_sent(stability, stability_fake):
+    stability_fake.mesh_type = "model/obj"
+    result = stability.run(req(Capability.IMAGE_TO_3D, image=make_png(128, 128)))
+    [out] = result.outputs
+    assert out.content_type == "model/obj" and out.extension == "obj"  # never called GLB
+    assert output_bytes(out).startswith(b"o mesh")
+
+
+def test_the_fake_checks_requests_against_the_published_schema(stability_fake):
+    import httpx
+
+    headers = {"authorization": f"Bearer {stability_fake.api_key}", "accept": "image/*"}
+    url = f"{stability_fake.base_url}/v2beta/stable-image/generate/core"
+
+    def post(**fields):
+        parts = [(k, (None, str(v))) for k, v in fields.items()]
+        return httpx.post(url, headers=headers, files=parts)
+
+    assert post(prompt="a kite").status_code == 200
+    refused = {
+        "aspect_ratio": post(prompt="a kite", aspect_ratio="7:3"),
+        "cfg_scale": post(prompt="a kite", cfg_scale="4"),  # an sd3 field, not core's
+        "seed": post(prompt="a kite", seed="4294967295"),
+        "prompt": post(prompt=""),
+        "negative_prompt": post(prompt="a kite", negative_prompt="n" * 10_001),
+    }
+    for field, answer in refused.items():
+        assert answer.status_code == 400, field
+        assert answer.json()["errors"][0].startswith(f"{field}:"), field
+
+
+def test_sd3_flash_is_accepted_as_the_docs_describe_it(stability, stability_fake):
+    # The snapshot's enum omits sd3.5-flash while its descriptions price it; the client keeps it.
+    result = stability.run(req(Capability.TEXT_TO_IMAGE, model="sd3.5-flash", prompt="x"))
+    assert only_post(stability_fake).form["model"] == "sd3.5-flash"
+    assert result.outputs
+
+
+def test_a_retired_model_id_is_a_refusal_of_the_request(stability, stability_fake):
+    stability_fake.retired_models = {"sd3.5-flash"}
+    with pytest.raises(RequestRefused, match="sd3.5-flash") as info:
+        stability.run(req(Capability.TEXT_TO_IMAGE, model="sd3.5-flash", prompt="x"))
+    assert info.value.status == 400

@@ -21,7 +21,7 @@ from providers.base import (
     ProviderTimeout,
     RateLimited,
 )
-from providers.http import RetryPolicy
+from providers.http.retry import RetryPolicy
 from providers.wavespeed import WaveSpeedProvider
 
 from .conftest import image_size, make_png, output_bytes
@@ -419,3 +419,28 @@ def test_invalid_requests_never_reach_the_network(wavespeed, wavespeed_fake, kwa
     with pytest.raises(InvalidInput, match=message):
         wavespeed.run(ProviderRequest(**kwargs))
     assert wavespeed_fake.requests == []
+
+
+def test_polling_follows_the_tasks_own_result_address(wavespeed_fake, clock):
+    wavespeed_fake.result_url = "{base}/predictions/{id}"  # the newer, shorter address
+    provider = WaveSpeedProvider(
+        wavespeed_fake.api_key, wavespeed_fake.base_url, clock=clock, sync_mode=False
+    )
+    result = provider.run(ProviderRequest(Capability.TEXT_TO_IMAGE, model=QWEN, prompt="x"))
+    task_id = result.meta["task_id"]
+    assert [p.path for p in polls(wavespeed_fake)] == [f"/api/v3/predictions/{task_id}"] * 3
+    output_bytes(result.outputs[0])
+    provider.close()
+
+
+def test_a_result_address_on_another_host_is_not_sent_the_key(wavespeed_fake, clock):
+    wavespeed_fake.result_url = "https://elsewhere.example/predictions/{id}"
+    provider = WaveSpeedProvider(
+        wavespeed_fake.api_key, wavespeed_fake.base_url, clock=clock, sync_mode=False
+    )
+    result = provider.run(ProviderRequest(Capability.TEXT_TO_IMAGE, model=QWEN, prompt="x"))
+    task_id = result.meta["task_id"]
+    paths = {p.path for p in polls(wavespeed_fake)}
+    assert paths == {f"/api/v3/predictions/{task_id}/result"}  # the documented address
+    output_bytes(result.outputs[0])
+    provider.close()

@@ -26,6 +26,16 @@ def photo(name: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(photo_bytes(name))).convert("RGB")).copy()
 
 
+def photo_image(name: str) -> Image.Image:
+    """A bundled photo by name, whatever its file type (the rocket is a JPEG)."""
+    folder = importlib.resources.files("skimage.data")
+    for ext in ("png", "jpg"):
+        path = folder / f"{name}.{ext}"
+        if path.is_file():
+            return Image.open(io.BytesIO(path.read_bytes())).convert("RGB")
+    raise FileNotFoundError(name)
+
+
 def png(arr: np.ndarray | Image.Image) -> bytes:
     img = arr if isinstance(arr, Image.Image) else Image.fromarray(arr)
     buf = io.BytesIO()

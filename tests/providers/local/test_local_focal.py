@@ -4,12 +4,13 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from providers.base import Capability
 from providers.local import focal
 
-from .conftest import png, run
+from .conftest import photo_image, png, run
 
 # The astronaut's face spans about x 0.35–0.53, y 0.12–0.34 of the photo.
 FACE_CENTRE = (0.44, 0.23)
@@ -48,6 +49,36 @@ def test_saliency_finds_an_off_centre_subject(engine):
     assert meta["method"] == "saliency" and meta["faces"] == []
     assert abs(meta["focal_point"]["x"] - 700 / 900) < 0.05
     assert abs(meta["focal_point"]["y"] - 160 / 600) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("name", "box"),
+    [
+        # Hand-labelled subject boxes (x0, y0, x1, y1) as in bench/data/quality_labels.json.
+        ("coffee", (170, 10, 425, 260)),  # the cup, not the saucer under it
+        ("rocket", (298, 125, 342, 380)),  # the rocket, not the launch lights
+        ("chelsea", (120, 60, 360, 280)),  # the cat's face
+    ],
+)
+def test_without_faces_the_point_lands_on_the_foreground_subject(engine, name, box):
+    img = photo_image(name)
+
+    meta = run(engine, Capability.FOCAL_POINT, image=png(img)).meta
+
+    assert meta["method"] == "saliency" and meta["saliency"] == "foreground"
+    x, y = meta["focal_point"]["x"] * img.width, meta["focal_point"]["y"] * img.height
+    assert box[0] <= x <= box[2] and box[1] <= y <= box[3], (x, y)
+
+
+def test_colour_contrast_stands_in_without_the_foreground_model(engine, monkeypatch):
+    monkeypatch.setattr(focal.matting, "is_available", lambda: False)
+    img = np.full((600, 900, 3), (205, 212, 220), dtype=np.uint8)
+    cv2.circle(img, (700, 160), 55, (190, 60, 30), -1)
+
+    meta = run(engine, Capability.FOCAL_POINT, image=png(img)).meta
+
+    assert meta["method"] == "saliency" and meta["saliency"] == "contrast"
+    assert abs(meta["focal_point"]["x"] - 700 / 900) < 0.05
 
 
 def test_saliency_is_used_when_face_detection_is_off(engine, astronaut):
