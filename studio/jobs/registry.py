@@ -66,6 +66,10 @@ class Operation:
     # Replaces the single provider call (e.g. variations in parallel with fallback).
     runner: Callable[..., Any] | None = None
     uses_mask: bool = False  # the second input asset is a mask (white = change)
+    # Stores extra uploaded inputs (a style image, a speech recording) once the form is
+    # valid: (user, cleaned, asset) -> assets appended to the job's inputs. It pops its
+    # upload fields from ``cleaned``; the assets are discarded again if no job is created.
+    store_inputs: Callable[..., list] | None = None
     # Plan limits this job touches, as billing.preflight keyword arguments, from the
     # job's params and its input assets.
     limits: Callable[[dict[str, Any], list], dict[str, Any]] = field(

@@ -69,6 +69,8 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
         try:
             if op.uses_mask:
                 inputs.append(_store_mask(request.user, cleaned.pop("mask"), asset))
+            if op.store_inputs is not None:
+                inputs.extend(op.store_inputs(request.user, cleaned, asset))
             job = job_create(user=request.user, operation=op, cleaned=cleaned, inputs=inputs)
         except ValidationError as exc:
             form.add_error("mask", exc)

@@ -23,11 +23,11 @@ from providers.base import (
 )
 from providers.local import imaging
 from studio.jobs.registry import Module, Operation, register, register_module
+from studio.jobs.remote import provider_runner, read_asset
 from studio.jobs.spec_forms import input_size, local_operation
 
 from . import methods as m
 from .forms import UpscaleForm, decide
-from .remote import provider_runner, read_asset
 
 
 def _upscale_limits(mode: str, factor: Callable[[dict[str, Any]], int]):

@@ -21,7 +21,8 @@ from providers.base import (
     ProviderResult,
     ProviderUnavailable,
 )
-from studio.jobs.provider_health import app_registry
+
+from .provider_health import app_registry
 
 # build(spec, params, inputs) -> the request; finish(result, params, inputs) -> result.
 Build = Callable[[ModelSpec, dict[str, Any], list], ProviderRequest]
