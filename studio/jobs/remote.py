@@ -69,3 +69,48 @@ def provider_runner(build: Build, finish: Finish | None = None):
         return result
 
     return run
+
+
+def input_problem(width: int, height: int, limits, *, what: str = "This image") -> str:
+    """Why a ``width``×``height`` picture breaks a model's ``InputLimits``, in plain words."""
+    if limits is None or not (width and height):
+        return ""
+    pixels = width * height
+    if limits.min_side and min(width, height) < limits.min_side:
+        return f"{what} is {width}×{height} px; this model needs at least {limits.min_side} px on each side."
+    if limits.min_pixels and pixels < limits.min_pixels:
+        return f"{what} is {width}×{height} px; this model needs at least {limits.min_pixels:,} pixels."
+    if limits.max_pixels and pixels > limits.max_pixels:
+        return (
+            f"{what} is {width}×{height} px ({pixels / 1e6:.1f} MP); this model takes at most "
+            f"{limits.max_pixels / 1e6:.1f} MP. Resize it first (Tools → Resize)."
+        )
+    if limits.max_side and max(width, height) > limits.max_side:
+        return f"{what} is {width}×{height} px; this model takes at most {limits.max_side} px on a side."
+    if (
+        getattr(limits, "max_aspect", None)
+        and max(width, height) / min(width, height) > limits.max_aspect
+    ):
+        return f"{what} is {width}×{height} px; this model takes shapes up to {limits.max_aspect:g}:1. Crop it first."
+    return ""
+
+
+def module_in_plan(module: str, label: str, inputs: list) -> None:
+    """Raise ``ProviderUnavailable`` (shown on the form and the button, nothing held) when
+    the owner's plan lacks ``module``: said before any model question comes up."""
+    from billing.models import Plan
+    from billing.services import subscription_for
+
+    if not inputs:
+        return
+    plan = subscription_for(user=inputs[0].owner).plan
+    if plan.allows("allowed_modules", module):
+        return
+    upgrade = (
+        Plan.objects.filter(is_active=True, position__gt=plan.position)
+        .order_by("position")
+        .only("name", "allowed_modules")
+    )
+    better = next((p for p in upgrade if p.allows("allowed_modules", module)), None)
+    offer = f" Upgrade to {better.name} to use it." if better else ""
+    raise ProviderUnavailable(f"Your {plan.name} plan doesn't include {label}.{offer}")
