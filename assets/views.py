@@ -530,7 +530,13 @@ def _serve(
         # On S3 the bytes never pass through us: a short-lived presigned URL (S3 answers
         # Range requests itself, so media seeks there too).
         return HttpResponseRedirect(storage.url(field.name))
-    ranged = None if download_name else ranged_response(request, field, content_type=content_type or "application/octet-stream")
+    ranged = (
+        None
+        if download_name
+        else ranged_response(
+            request, field, content_type=content_type or "application/octet-stream"
+        )
+    )
     if ranged is not None:
         # A <video> or <audio> seeking: just the bytes asked for (206).
         ranged["Cache-Control"] = IMMUTABLE if immutable else "private, max-age=300"

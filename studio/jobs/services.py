@@ -360,6 +360,8 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
                     metadata=meta,
                 )
             )
+            if output.file is not None:
+                output.file.close()  # a large download spooled to disk (a video)
         return _job_finish(
             job=job, operation=operation, created=created, meta=result.meta, inputs=inputs
         )
