@@ -31,7 +31,7 @@ def creator(studio):
     return user, photo
 
 
-def test_a_preset_changes_the_shown_size_method_and_cost(page, studio, creator, providers_on):
+def test_a_preset_changes_the_shown_size_method_and_cost(page, studio, creator, providers_on):  # noqa: F811
     providers_on("stability")
     user, photo = creator
     sign_in(page, user, base_url=studio)
@@ -55,7 +55,7 @@ def test_a_preset_changes_the_shown_size_method_and_cost(page, studio, creator, 
 
 
 def test_an_upscale_becomes_a_version_and_compares_with_synced_zoom_and_a_loupe(
-    page, studio, creator, providers_on
+    page, studio, creator, providers_on  # noqa: F811
 ):
     providers_on("none")
     user, photo = creator
