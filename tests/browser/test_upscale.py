@@ -55,7 +55,10 @@ def test_a_preset_changes_the_shown_size_method_and_cost(page, studio, creator, 
 
 
 def test_an_upscale_becomes_a_version_and_compares_with_synced_zoom_and_a_loupe(
-    page, studio, creator, providers_on  # noqa: F811
+    page,
+    studio,
+    creator,
+    providers_on,  # noqa: F811
 ):
     providers_on("none")
     user, photo = creator
