@@ -204,3 +204,12 @@ def test_conservative_upscale_is_locked_on_free_with_the_plan_reason(
     assert "doesn't include Conservative upscale" in html
     response, job = _run(alice_client, asset, engine="stability:upscale-conservative")
     assert job is None and "include Conservative upscale" in unescape(response.content.decode())
+
+
+def test_the_plan_page_states_real_output_and_upscale_limits(alice_client):
+    html = unescape(alice_client.get("/billing/").content.decode())
+    assert "any size" not in html
+    assert "a 12 MP photo is already larger than this plan's outputs" in html  # Free
+    assert "a 12 MP photo (4000×3000) up to 4729×3547 px (×1.18)" in html  # Creator, 16.8 MP
+    assert "up to 8164×6123 px (×2.04)" in html  # Pro and Business: the server's 50 MP
+    assert "50 MP (this server's upscaler" in html
