@@ -132,6 +132,7 @@ class StyleTransferForm(ControlForm):
     slider_default = 1.0
     slider_help = "How strongly the style image's look is applied."
     prompt_required = False
+    style_preset = None  # the style comes from the style image
 
     style_asset = forms.ChoiceField(label="Style image (from your library)", required=False)
     style_upload = forms.FileField(

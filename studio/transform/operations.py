@@ -32,6 +32,9 @@ def _expand(capability: Capability):
             out["tier"] = out.get("resolution") or (
                 "720p" if capability == Capability.IMAGE_TO_VIDEO else "480p"
             )
+        if capability == Capability.IMAGE_TO_VIDEO:
+            # Priced per second of video: the clip's length, also before the form is filled.
+            out["seconds"] = int(out.get("duration") or 5)
         if capability == Capability.TALKING_AVATAR and not out.get("seconds"):
             # Before the recording is on the server the page's own reading of its length
             # prices the button; the hold always uses the server's measurement.

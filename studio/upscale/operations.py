@@ -9,6 +9,7 @@ follows the method. The two offline operations stay in the catalog for direct li
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,10 @@ def _upscale_limits(mode: str, factor: Callable[[dict[str, Any]], int]):
         return {"upscale_mode": mode, "output_pixels": pixels or None}
 
     return limits
+
+
+def _hidden(op: Operation) -> Operation:
+    return replace(op, in_actions=False)
 
 
 def _expand(params: dict[str, Any], inputs: list) -> dict[str, Any]:
@@ -162,22 +167,27 @@ register(
         limits=_limits,
         runner=provider_runner(_build, _to_target),
     ),
-    local_operation(
-        "upscale.fast",
-        "upscale-fast",
-        label="Upscale (fast)",
-        verb="Upscale",
-        progress="Upscaling…",
-        description="FSRCNN super-resolution ×2 or ×4, in seconds.",
-        limits=_upscale_limits("fast", lambda p: int(p.get("scale") or 2)),
+    # Reachable by direct link (and older recipes); the page's one form covers both.
+    _hidden(
+        local_operation(
+            "upscale.fast",
+            "upscale-fast",
+            label="Upscale (fast)",
+            verb="Upscale",
+            progress="Upscaling…",
+            description="FSRCNN super-resolution ×2 or ×4, in seconds.",
+            limits=_upscale_limits("fast", lambda p: int(p.get("scale") or 2)),
+        )
     ),
-    local_operation(
-        "upscale.hq",
-        "upscale-hq",
-        label="Upscale ×4 (high quality)",
-        verb="Upscale ×4",
-        progress="Upscaling tile by tile…",
-        description="Real-ESRGAN ×4 on this server's CPU: slow, for small images (up to 512×512).",
-        limits=_upscale_limits("hq", lambda p: 4),
+    _hidden(
+        local_operation(
+            "upscale.hq",
+            "upscale-hq",
+            label="Upscale ×4 (high quality)",
+            verb="Upscale ×4",
+            progress="Upscaling tile by tile…",
+            description="Real-ESRGAN ×4 on this server's CPU: slow, for small images (up to 512×512).",
+            limits=_upscale_limits("hq", lambda p: 4),
+        )
     ),
 )

@@ -41,8 +41,11 @@ def real_video(monkeypatch):
     return clip
 
 
-def test_the_page_offers_the_three_transforms_with_their_options(alice_client, alice, providers_on):
+def test_the_page_offers_the_three_transforms_with_their_options(
+    alice_client, alice, providers_on, on_plan
+):
     providers_on("wavespeed", "stability")
+    on_plan("pro")
     asset = AssetFactory(owner=alice, size=(320, 240))
     html = alice_client.get(f"/transform/{asset.public_id}/").content.decode()
     for key in ("transform.image_to_video", "transform.talking_avatar", "transform.image_to_3d"):
@@ -53,6 +56,7 @@ def test_the_page_offers_the_three_transforms_with_their_options(alice_client, a
         and 'name="enable_prompt_expansion"' in html
     )
     assert "vendor/model-viewer/model-viewer.min.js" in html
+    assert "Make video · 50 credits" in html  # 5 s at 720p, before anything is typed
     html = alice_client.get(
         f"/transform/{asset.public_id}/?op=transform.image_to_3d"
     ).content.decode()
