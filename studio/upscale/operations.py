@@ -9,8 +9,8 @@ follows the method. The two offline operations stay in the catalog for direct li
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PIL import Image
