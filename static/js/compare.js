@@ -75,15 +75,34 @@
 
     function size() {
       var after = imgs[imgs.length - 1];
-      if (!natural.w && after.naturalWidth) {
+      if (!natural.w && after.naturalWidth && full) {
         natural.w = after.naturalWidth;
         natural.h = after.naturalHeight;
       }
       return natural;
     }
 
+    // The page shows light previews; the originals load only when a zoom magnifies the
+    // preview's pixels (or the loupe needs them), so nothing blurs at 1:1.
+    var full = false;
+    function fullUrl(img) { return img.getAttribute("data-asset-base") + "file/"; }
+    function needFull() {
+      if (full) return;
+      var after = imgs[imgs.length - 1];
+      if (!loupeOn()) {
+        // A preview still being made answers with a small placeholder: then the original.
+        if (!after.naturalWidth) return;  // the preview's size is not known yet
+        if (view.s * dpr * size().w / after.naturalWidth <= 1.01) return;
+      }
+      full = true;
+      imgs.forEach(function (img) { img.src = fullUrl(img); });
+      side.setAttribute("data-full", "1");
+    }
+    function loupeOn() { return !!loupeButton && loupeButton.getAttribute("aria-pressed") === "true"; }
+
     function apply() {
       var n = size();
+      if (n.w) needFull();
       imgs.forEach(function (img) {
         img.style.width = n.w + "px";
         img.style.height = n.h + "px";
@@ -159,14 +178,14 @@
     });
 
     function showLoupe(pane, event) {
-      if (!loupe || !loupeButton || loupeButton.getAttribute("aria-pressed") !== "true") return;
+      if (!loupe || !loupeOn()) return;
       var n = size();
       var box = pane.getBoundingClientRect();
       // The image pixel under the pointer, in the "after" picture's pixels.
       var ix = (event.clientX - box.left - view.x) / view.s;
       var iy = (event.clientY - box.top - view.y) / view.s;
       var r = loupe.offsetWidth / 2 || 100;
-      loupe.style.backgroundImage = 'url("' + pane.querySelector("img").src + '")';
+      loupe.style.backgroundImage = 'url("' + fullUrl(pane.querySelector("img")) + '")';
       loupe.style.backgroundSize = (n.w / dpr) + "px " + (n.h / dpr) + "px";
       loupe.style.backgroundPosition = (r - ix / dpr) + "px " + (r - iy / dpr) + "px";
       loupe.style.left = (event.clientX - r) + "px";
@@ -181,10 +200,11 @@
         var on = loupeButton.getAttribute("aria-pressed") !== "true";
         loupeButton.setAttribute("aria-pressed", on ? "true" : "false");
         if (!on && loupe) loupe.hidden = true;
+        if (on) needFull();
       });
     }
     imgs.forEach(function (img) {
-      if (!img.complete) img.addEventListener("load", function () { if (view.fitted) fit(); else apply(); });
+      img.addEventListener("load", function () { if (view.fitted) fit(); else apply(); });
     });
     window.addEventListener("resize", function () { if (view.fitted) fit(); });
     return { fit: fit };
