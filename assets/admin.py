@@ -7,8 +7,10 @@ from .models import (
     Collection,
     CollectionItem,
     Rendition,
+    SearchTerm,
     ShareLink,
     Tag,
+    TemporaryLink,
     UsageEvent,
 )
 
@@ -28,10 +30,10 @@ class AssetAdmin(admin.ModelAdmin):
         "status",
         "created_at",
     ]
-    list_filter = ["kind", "source_module", "status", "provider", "is_favourite"]
+    list_filter = ["kind", "source_module", "status", "provider", "is_favourite", "is_mask"]
     search_fields = ["public_id", "title", "prompt", "owner__email", "checksum", "model"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["owner", "parent"]
+    raw_id_fields = ["owner", "parent", "stacked_under"]
     readonly_fields = [
         "public_id",
         "file",
@@ -127,3 +129,25 @@ class UsageEventAdmin(admin.ModelAdmin):
     search_fields = ["asset__public_id", "asset__title", "context"]
     raw_id_fields = ["asset", "share"]
     date_hierarchy = "created_at"
+
+
+@admin.register(TemporaryLink)
+class TemporaryLinkAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "asset", "created_at", "expires_at", "revoked_at"]
+    search_fields = ["public_id", "asset__public_id", "asset__title"]
+    raw_id_fields = ["asset"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected links")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} link(s).")
+
+
+@admin.register(SearchTerm)
+class SearchTermAdmin(admin.ModelAdmin):
+    """The words a misspelt search is corrected against (read-only: the services add them)."""
+
+    list_display = ["word", "owner"]
+    search_fields = ["word", "owner__email"]
+    raw_id_fields = ["owner"]

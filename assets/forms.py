@@ -1,11 +1,12 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from .imaging import EXPORT_FORMATS
 from .models import Asset, source_choices
-from .selectors import SORT_LABELS, LibraryFilters
+from .selectors import SEARCH_MAX_CHARS, SORT_LABELS, LibraryFilters
 
 
 class UploadForm(forms.Form):
@@ -19,7 +20,17 @@ class UploadForm(forms.Form):
 class LibraryFilterForm(forms.Form):
     """The library's search box and filters, read from (and written back to) the URL."""
 
-    q = forms.CharField(label="Search", required=False, max_length=200)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=SEARCH_MAX_CHARS,
+        error_messages={
+            "max_length": (
+                f"Search for at most {SEARCH_MAX_CHARS} characters: a few words of the prompt "
+                "or title, a tag, a model, a seed or an id."
+            )
+        },
+    )
     kind = forms.ChoiceField(
         label="Kind", required=False, choices=[("", "Any kind"), *Asset.Kind.choices]
     )
@@ -40,12 +51,21 @@ class LibraryFilterForm(forms.Form):
     collection = forms.UUIDField(required=False, widget=forms.HiddenInput)
     tag = forms.CharField(label="Tag", required=False, max_length=48)
     sort = forms.ChoiceField(label="Sort", required=False, choices=list(SORT_LABELS.items()))
+    derived = forms.ChoiceField(
+        label="Derived outputs",
+        required=False,
+        choices=[("show", "Shown"), ("hide", "Hidden")],
+    )
+    stack = forms.UUIDField(required=False, widget=forms.HiddenInput)
     view = forms.ChoiceField(
         label="View", required=False, choices=[("grid", "Grid"), ("list", "List")]
     )
 
     def filters(self, *, collection=None, trashed: bool = False) -> LibraryFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        # A bad field is dropped on its own; the others still apply (the view refuses a
+        # search it cannot run instead of showing everything, see ``search_error``).
+        self.is_valid()
+        data = self.cleaned_data
         return LibraryFilters(
             q=data.get("q", ""),
             kind=data.get("kind", ""),
@@ -59,7 +79,14 @@ class LibraryFilterForm(forms.Form):
             tag=data.get("tag", "").strip().lower(),
             sort=data.get("sort") or "newest",
             trashed=trashed,
+            derived=data.get("derived") != "hide",
+            stack=data.get("stack"),
         )
+
+    @property
+    def search_error(self) -> str:
+        """Why the search box's text cannot be searched ("" when it can)."""
+        return " ".join(self.errors.get("q", [])) if self.is_bound else ""
 
 
 class RenameForm(forms.Form):
@@ -105,6 +132,12 @@ class TempLinkForm(forms.Form):
     seconds = forms.TypedChoiceField(
         label="Link works for", choices=DURATIONS, coerce=int, initial=3600
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No link may outlive SIGNED_URL_MAX_AGE: offer only the durations under it.
+        cap = max(600, settings.SIGNED_URL_MAX_AGE)
+        self.fields["seconds"].choices = [(s, label) for s, label in self.DURATIONS if s <= cap]
 
 
 class ShareForm(forms.Form):

@@ -8,6 +8,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
+from media import FORMATS, encode, normalise_mode
+
 THUMBNAIL_SIZE = 480
 
 
@@ -25,7 +27,8 @@ def make_thumbnail(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> tuple[byt
 
     ``img`` is left untouched (the thumbnail is made from an upright copy).
     """
-    thumb = ImageOps.exif_transpose(img)
+    # 16-bit greyscale is scaled to 8 bits first: converting it directly clips to white.
+    thumb = normalise_mode(ImageOps.exif_transpose(img))
     thumb.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
     if thumb.mode not in ("RGB", "RGBA"):
         has_alpha = thumb.mode in ("LA", "PA") or "transparency" in thumb.info
@@ -36,12 +39,16 @@ def make_thumbnail(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> tuple[byt
 
 
 # Display specs: name → (width, height, mode). "cover" crops to fill the box around the
-# focal point (fixed-aspect grid tiles); "fit" keeps the whole picture inside the box.
+# focal point (fixed-aspect grid tiles); "fit" keeps the whole picture inside the box;
+# "reduced" fits the box and is always smaller than the original (at most 3/4 of each
+# side): what a share board with downloads off shows, so no full-size copy leaves.
 RENDITION_SPECS: dict[str, tuple[int, int, str]] = {
     "grid": (360, 360, "cover"),
     "list": (96, 96, "cover"),
     "preview": (1600, 1600, "fit"),
+    "shared": (1024, 1024, "reduced"),
 }
+REDUCED_SCALE = 0.75
 
 
 def make_rendition(
@@ -56,7 +63,7 @@ def make_rendition(
     width, height, mode = RENDITION_SPECS[spec]
     img = Image.open(fh)
     img.draft("RGB", (width * 2, height * 2))
-    img = ImageOps.exif_transpose(img)
+    img = normalise_mode(ImageOps.exif_transpose(img))
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
     img = img.convert("RGBA" if has_alpha else "RGB")
     if mode == "cover":
@@ -65,19 +72,17 @@ def make_rendition(
             centre = (float(focal_point["x"]), float(focal_point["y"]))
             centre = tuple(min(1.0, max(0.0, c)) for c in centre)
         img = ImageOps.fit(img, (width, height), Image.Resampling.LANCZOS, centering=centre)
+    elif mode == "reduced":
+        scale = min(width / img.width, height / img.height, REDUCED_SCALE)
+        size = (max(1, int(img.width * scale)), max(1, int(img.height * scale)))
+        img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     else:
         img.thumbnail((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    buf = io.BytesIO()
-    img.save(buf, "WEBP", quality=80, method=4)
-    return buf.getvalue(), img.width, img.height
+    return encode(img, "webp", quality=80), img.width, img.height
 
 
 # Download formats offered on the detail panel: name → (Pillow format, content type, ext).
-EXPORT_FORMATS = {
-    "png": ("PNG", "image/png", "png"),
-    "jpeg": ("JPEG", "image/jpeg", "jpg"),
-    "webp": ("WEBP", "image/webp", "webp"),
-}
+EXPORT_FORMATS = {f.key: (f.pil, f.content_type, f.extension) for f in FORMATS.values()}
 
 
 def convert_image(
@@ -88,29 +93,7 @@ def convert_image(
     Metadata (EXIF, ICC profile) is carried over only when ``keep_metadata`` is set; JPEG
     has no alpha, so transparent pixels are flattened onto white.
     """
-    pil_format = EXPORT_FORMATS[fmt][0]
     img = Image.open(fh)
-    exif = img.info.get("exif")
-    icc = img.info.get("icc_profile")
     img.load()
-    if pil_format == "JPEG" and img.mode not in ("RGB", "L"):
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        img = flat
-    elif img.mode not in ("RGB", "RGBA", "L", "LA"):
-        img = img.convert("RGBA")
-    if not keep_metadata:
-        # Nothing from the source rides along: no XMP packet, PNG text chunks or recipe.
-        img.info = {}
-    options: dict = {}
-    if pil_format in ("JPEG", "WEBP"):
-        options["quality"] = max(1, min(100, quality))
-    if keep_metadata:
-        if exif:
-            options["exif"] = exif
-        if icc:
-            options["icc_profile"] = icc
-    buf = io.BytesIO()
-    img.save(buf, pil_format, **options)
-    return buf.getvalue()
+    # The pixels stay as stored, so a kept EXIF keeps its orientation for viewers.
+    return encode(img, fmt, quality=quality, keep_metadata=keep_metadata, upright=False)

@@ -90,6 +90,16 @@ class Asset(models.Model):
     )
     # The job that produced it (a studio Job's public id; assets know nothing of studio).
     source_job_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # A job's outputs form one stack in the library: the first output is the cover (its
+    # ``stack_size`` counts the whole stack), the others point at it and stay out of the
+    # grid until the stack is opened.
+    stacked_under = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="stack_members"
+    )
+    stack_size = models.PositiveIntegerField(default=1)
+    # An edit mask: kept out of the library and its search, reached through the job that
+    # used it (the Edit studio sets it when a mask is uploaded or painted).
+    is_mask = models.BooleanField(default=False)
     cost_credits = models.PositiveIntegerField(default=0)
     generation_ms = models.PositiveIntegerField(null=True, blank=True)
 
@@ -111,11 +121,12 @@ class Asset(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The library grid: one owner's live assets, newest first.
+            # The library grid: one owner's live assets, newest first (stacked outputs and
+            # masks are not grid tiles, so they are not in it).
             models.Index(
                 fields=["owner", "-created_at", "-id"],
-                name="asset_owner_live_idx",
-                condition=Q(status="ready"),
+                name="asset_owner_grid_idx",
+                condition=Q(status="ready", is_mask=False, stacked_under__isnull=True),
             ),
             models.Index(fields=["owner", "status", "trashed_at"], name="asset_owner_trash_idx"),
             # Keyset pagination for the other sort orders of the grid.
@@ -160,6 +171,15 @@ class Asset(models.Model):
         # One reverse per asset: a grid page shows dozens of cards with several links each,
         # and every per-asset URL shares this prefix (see assets/urls.py).
         return reverse("assets:detail", args=[self.public_id])
+
+    @property
+    def is_stack(self) -> bool:
+        """A job's outputs shown as one tile (this asset is the cover)."""
+        return self.stack_size > 1 and self.source_job_id is not None
+
+    @property
+    def stack_url(self) -> str:
+        return f"{reverse('assets:library')}?stack={self.source_job_id}"
 
     @property
     def favourite_url(self) -> str:
@@ -396,3 +416,48 @@ class UsageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.asset_id}"
+
+
+class TemporaryLink(models.Model):
+    """A signed, expiring link to one file, listed on the asset's page until it expires and
+    revocable there one by one. The signed URL carries only this row's id: revoking the
+    row kills the URL even though its signature is still valid."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="temporary_links")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["asset", "expires_at"], name="assets_templink_live")]
+
+    def __str__(self) -> str:
+        return f"link to {self.asset_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class SearchTerm(models.Model):
+    """A word of one owner's titles, prompts and tags: the vocabulary that a search with a
+    typo is matched against ("astronut" → "astronaut") by trigram similarity.
+
+    Words are only ever added (a stale word just finds nothing); it is orders of magnitude
+    smaller than the assets, so a fuzzy match over it stays fast at any library size.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="search_terms"
+    )
+    word = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "word"], name="search_term_owner_word_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.word

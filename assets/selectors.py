@@ -11,12 +11,22 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import Asset, AssetTag, Collection, CollectionItem, ShareLink, Tag, UsageEvent
+from .models import (
+    Asset,
+    AssetTag,
+    Collection,
+    CollectionItem,
+    SearchTerm,
+    ShareLink,
+    Tag,
+    UsageEvent,
+)
 
 PAGE_SIZE = 48
 
@@ -43,7 +53,10 @@ CARD_FIELDS = (
     "usage_count",
     "is_favourite",
     "created_at",
+    "updated_at",
     "trashed_at",
+    "source_job_id",
+    "stack_size",
 )
 
 
@@ -218,6 +231,21 @@ class LibraryFilters:
     collection: Collection | None = None
     tag: str = ""
     sort: str = "newest"
+    # Outputs made from another library item (edits, upscales, social renditions).
+    derived: bool = True
+    # Open one job's stack: every output of that job, flat.
+    stack: uuid.UUID | None = None
+
+
+# Search limits: longer queries are refused with a message (never "no filter at all"),
+# and only the first words of a long query are searched, so its cost stays bounded.
+SEARCH_MAX_CHARS = 200
+SEARCH_MAX_TERMS = 8
+
+
+def search_words(q: str) -> list[str]:
+    """The words of ``q`` that are searched (at most ``SEARCH_MAX_TERMS``)."""
+    return re.findall(r"\w+", q)[:SEARCH_MAX_TERMS]
 
 
 _HEX_ID = re.compile(r"^[0-9a-f]{6,32}$")
@@ -239,7 +267,7 @@ def _uuid_prefix_range(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
 
 def _search_condition(q: str, *, owner) -> Q:
     """Match ``q`` against title, prompt, tags, model, provider, id prefix and seed."""
-    q = q.strip()[:200]
+    q = q.strip()[:SEARCH_MAX_CHARS]
     cond = Q(pk__in=[])
     id_range = _uuid_prefix_range(q)
     if id_range:
@@ -248,25 +276,32 @@ def _search_condition(q: str, *, owner) -> Q:
         seed = int(q)
         if -(2**63) <= seed < 2**63:
             cond |= Q(seed=seed)
+    words = search_words(q)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery
 
-        words = re.findall(r"\w+", q)
         if re.search(r"[\"]|(^|\s)-|\bor\b", q, re.IGNORECASE) or not words:
             # Quotes, exclusions and OR: the user wrote a web-style query; honour it.
             query = SearchQuery(q, search_type="websearch", config="english")
         else:
-            # Every word must match, the last (or any) as a prefix: "suns" finds "sunset".
-            query = SearchQuery(
-                " & ".join(f"{w}:*" for w in words), search_type="raw", config="english"
+            # Every word must match. A word the owner has used is matched as that word
+            # (stemmed), which the planner can estimate from the column's statistics;
+            # any other word as a prefix: "suns" finds "sunset".
+            lowered = [w.lower() for w in words]
+            known = set(
+                SearchTerm.objects.filter(owner=owner, word__in=lowered).values_list(
+                    "word", flat=True
+                )
             )
-        cond |= Q(search_vector=query)
-        if len(q) >= 3:
-            # Typos and fragments of titles ("sunsett"): trigram word similarity, GIN-indexed.
-            cond |= Q(title__trigram_word_similar=q)
-        return cond
+            query = SearchQuery(
+                " & ".join(w if w in known else f"{w}:*" for w in lowered),
+                search_type="raw",
+                config="english",
+            )
+        # One indexed condition per branch (GIN, unique id, seed): the planner ORs bitmaps.
+        # Typos are handled by ``search_suggestion`` when this finds nothing.
+        return cond | Q(search_vector=query)
     # Other databases: every word must appear somewhere, case-insensitively.
-    words = q.split()
     if words:
         every = Q()
         for word in words:
@@ -286,10 +321,60 @@ def _search_condition(q: str, *, owner) -> Q:
     return cond
 
 
+def search_suggestion(q: str, *, owner) -> str | None:
+    """``q`` with each word the owner has never used replaced by the closest word they
+    have ("astronut" → "astronaut"), or None when no word needs (or finds) a correction.
+
+    PostgreSQL ranks the owner's vocabulary by trigram similarity (GIN-indexed, so a
+    handful of index probes whatever the library's size); other databases compare the
+    vocabulary in Python.
+    """
+    words = [w.lower() for w in search_words(q)]
+    candidates = [w for w in words if len(w) >= 3 and not w.isdigit()]
+    if not candidates:
+        return None
+    terms = SearchTerm.objects.filter(owner=owner)
+    known = set(terms.filter(word__in=candidates).values_list("word", flat=True))
+    fixes: dict[str, str] = {}
+    for word in candidates:
+        if word in known:
+            continue
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import TrigramSimilarity
+
+            best = (
+                terms.filter(word__trigram_similar=word)
+                .annotate(similarity=TrigramSimilarity("word", word))
+                .order_by("-similarity", "word")
+                .values_list("word", flat=True)
+                .first()
+            )
+        else:
+            import difflib
+
+            pool = list(
+                terms.filter(word__startswith=word[0]).values_list("word", flat=True)[:20000]
+            )
+            best = next(iter(difflib.get_close_matches(word, pool, n=1, cutoff=0.75)), None)
+        if best and best != word:
+            fixes[word] = best
+    if not fixes:
+        return None
+    return " ".join(fixes.get(w, w) for w in words)
+
+
 def library_queryset(*, owner, filters: LibraryFilters) -> QuerySet[Asset]:
     """The owner's assets matching ``filters`` (not yet ordered or paginated)."""
     status = Asset.Status.TRASHED if filters.trashed else Asset.Status.READY
-    qs = Asset.objects.filter(owner=owner, status=status)
+    # Masks never show in the library: they belong to the job that used them.
+    qs = Asset.objects.filter(owner=owner, status=status, is_mask=False)
+    if filters.stack is not None:
+        qs = qs.filter(source_job_id=filters.stack)
+    elif not filters.trashed:
+        # A job's outputs are one tile (the stack's cover) until the stack is opened.
+        qs = qs.filter(stacked_under__isnull=True)
+    if not filters.derived:
+        qs = qs.filter(parent__isnull=True)
     if filters.q:
         qs = qs.filter(_search_condition(filters.q, owner=owner))
     if filters.kind:
@@ -314,7 +399,35 @@ def library_queryset(*, owner, filters: LibraryFilters) -> QuerySet[Asset]:
                 CollectionItem.objects.filter(collection=filters.collection, asset=OuterRef("pk"))
             )
         )
-    if filters.tag:
+    prefiltered = bool(
+        filters.tag and connection.vendor == "postgresql" and re.search(r"\w", filters.tag)
+    )
+    if prefiltered:
+        # A tag's words are in the search document too: the GIN index narrows the rows
+        # to those carrying them (in the same index scan as the search words), and the
+        # exact test below decides. A tag of stop words only has no lexemes to look for;
+        # the first test is a constant the planner folds away.
+        qs = qs.filter(
+            RawSQL(
+                "(numnode(plainto_tsquery('english', %s)) = 0"
+                " OR assets_asset.search_vector @@ plainto_tsquery('english', %s))",
+                [filters.tag, filters.tag],
+                output_field=BooleanField(),
+            )
+        )
+    if prefiltered:
+        # Checked row by row on what the index found: OFFSET 0 keeps PostgreSQL from
+        # turning the test into a join driven by every asset that carries the tag.
+        qs = qs.filter(
+            RawSQL(
+                "EXISTS (SELECT 1 FROM assets_assettag l JOIN assets_tag t ON t.id = l.tag_id"
+                " WHERE l.asset_id = assets_asset.id AND t.owner_id = %s AND t.name = %s"
+                " OFFSET 0)",
+                [owner.pk, filters.tag],
+                output_field=BooleanField(),
+            )
+        )
+    elif filters.tag:
         qs = qs.filter(
             Exists(
                 AssetTag.objects.filter(
@@ -428,6 +541,22 @@ def library_page(
         first = items[0]
         prev_cursor = _encode_cursor(getattr(first, column), first.pk)
     return KeysetPage(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor, sort=sort)
+
+
+COUNT_CAP = 10_000
+
+
+def library_count(qs: QuerySet[Asset], *, filters: LibraryFilters) -> int | None:
+    """How many items the plain library (or trash) holds, up to ``COUNT_CAP + 1``; None
+    for a search or filter.
+
+    The plain library is counted from the grid index alone and stops at the cap ("10,000+
+    items"). Counting the matches of a search or filter would cost as much again as the
+    page itself (every match collected from the index), so those say "more than a page".
+    """
+    if filters == LibraryFilters(sort=filters.sort, trashed=filters.trashed):
+        return qs.order_by()[: COUNT_CAP + 1].count()
+    return None
 
 
 # --------------------------------------------------------------------------- tags, collections

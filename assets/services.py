@@ -35,8 +35,10 @@ from .models import (
     Collection,
     CollectionItem,
     Rendition,
+    SearchTerm,
     ShareLink,
     Tag,
+    TemporaryLink,
     UsageEvent,
 )
 from .validation import inspect_audio, inspect_image
@@ -50,9 +52,10 @@ def _attach_thumbnail(asset: Asset, img: Image.Image) -> None:
 
 
 def asset_create_from_upload(
-    *, owner, uploaded: BinaryIO, filename: str, size: int | None = None
+    *, owner, uploaded: BinaryIO, filename: str, size: int | None = None, is_mask: bool = False
 ) -> Asset:
-    """Validate an uploaded image and store it as a new library asset.
+    """Validate an uploaded image and store it as a new library asset (or, with
+    ``is_mask``, as a mask that stays out of the library).
 
     Raises ``ValidationError`` (nothing stored) when the file is not acceptable.
     """
@@ -67,6 +70,7 @@ def asset_create_from_upload(
         width=info.width,
         height=info.height,
         metadata={"format": info.format, "has_alpha": info.has_alpha},
+        is_mask=is_mask,
     )
     asset.checksum = sha256_of(uploaded)
     uploaded.seek(0, 2)
@@ -133,11 +137,13 @@ def asset_create_output(
     cost_credits: int = 0,
     generation_ms: int | None = None,
     metadata: dict[str, Any] | None = None,
+    is_mask: bool = False,
 ) -> Asset:
     """Store a produced file as a new asset (with a WebP thumbnail when it is an image).
 
-    Returns the saved asset; the caller decides the transaction. Files written before a
-    failure are removed again.
+    Outputs of one job (``source_job_id``) are stacked under the first; a mask
+    (``is_mask``) stays out of the library. Returns the saved asset; the caller decides
+    the transaction. Files written before a failure are removed again.
     """
     kind = Asset.Kind.IMAGE
     if content_type.startswith("video/"):
@@ -166,6 +172,7 @@ def asset_create_output(
         cost_credits=cost_credits,
         generation_ms=generation_ms,
         metadata=dict(metadata or {}),
+        is_mask=is_mask,
     )
     asset.checksum = sha256_of(fh)
     fh.seek(0, 2)
@@ -193,6 +200,8 @@ def asset_create_output(
         asset.full_clean()
         with transaction.atomic():
             asset.save()
+            if source_job_id is not None and not is_mask:
+                _stack_job_output(asset)
             _after_create(asset, img)
     except Exception:
         asset.file.storage.delete(asset.file.name)
@@ -200,6 +209,31 @@ def asset_create_output(
             asset.thumbnail.storage.delete(asset.thumbnail.name)
         raise
     return asset
+
+
+def _stack_job_output(asset: Asset) -> None:
+    """Put a job's second and later outputs under its first, so the library shows one
+    tile per job; the cover's ``stack_size`` (and ``updated_at``, which keys its cached
+    tile) follow."""
+    cover = (
+        Asset.objects.select_for_update()
+        .filter(
+            owner_id=asset.owner_id,
+            source_job_id=asset.source_job_id,
+            stacked_under__isnull=True,
+            is_mask=False,
+        )
+        .exclude(pk=asset.pk)
+        .order_by("created_at", "id")
+        .first()
+    )
+    if cover is None:
+        return
+    asset.stacked_under = cover
+    asset.save(update_fields=["stacked_under"])
+    Asset.objects.filter(pk=cover.pk).update(
+        stack_size=F("stack_size") + 1, updated_at=timezone.now()
+    )
 
 
 def asset_update_analysis(
@@ -264,7 +298,10 @@ def asset_search_reindex(*, asset_ids: Iterable[int]) -> int:
     this does nothing.
     """
     ids = list(asset_ids)
-    if not ids or connection.vendor != "postgresql":
+    if not ids:
+        return 0
+    search_terms_add(asset_ids=ids)
+    if connection.vendor != "postgresql":
         return 0
     tag_names = Subquery(
         AssetTag.objects.filter(asset=OuterRef("pk"))
@@ -282,6 +319,28 @@ def asset_search_reindex(*, asset_ids: Iterable[int]) -> int:
         + SearchVector("model", "provider", weight="D", config="english")
     )
     return Asset.objects.filter(pk__in=ids).update(search_vector=document)
+
+
+SEARCH_WORD = re.compile(r"[^\W\d_]{3,40}")
+
+
+def search_terms_add(*, asset_ids: Iterable[int]) -> int:
+    """Add the words of these assets' titles, prompts and tags to their owners' search
+    vocabulary (what a misspelt search is corrected against); returns the words offered."""
+    words: set[tuple[int, str]] = set()
+    rows = Asset.objects.filter(pk__in=list(asset_ids)).values_list("owner_id", "title", "prompt")
+    tags = AssetTag.objects.filter(asset_id__in=list(asset_ids)).values_list(
+        "tag__owner_id", "tag__name"
+    )
+    for owner_id, *texts in [*rows, *tags]:
+        for text in texts:
+            words.update((owner_id, w.lower()) for w in SEARCH_WORD.findall(text or ""))
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(owner_id=o, word=w) for o, w in sorted(words)],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    return len(words)
 
 
 # --------------------------------------------------------------------------- simple edits
@@ -710,36 +769,65 @@ def share_record_download(*, share: ShareLink, asset_id: int) -> None:
 # --------------------------------------------------------------------------- temporary links
 
 TEMP_LINK_SALT = "assets.temporary-link"
-TEMP_LINK_MAX_SECONDS = 7 * 24 * 3600
+
+
+def temp_link_max_seconds() -> int:
+    """The longest any signed link may live: ``SIGNED_URL_MAX_AGE`` (at least a minute)."""
+    return max(60, settings.SIGNED_URL_MAX_AGE)
 
 
 def temp_link_create(*, asset: Asset, seconds: int) -> str:
-    """A URL to the asset's file that stops working after ``seconds``.
+    """A signed path under ``/s/t/`` to the asset's file that stops working after
+    ``seconds`` (capped at ``SIGNED_URL_MAX_AGE``) or when revoked.
 
-    On S3-compatible storage it is a presigned URL straight to the bucket; otherwise a
-    signed path under ``/s/`` that the app verifies and serves.
+    Every storage goes through the app's own path, so a link can be revoked; on
+    S3-compatible storage that path answers with a short-lived presigned URL.
     """
-    seconds = max(60, min(int(seconds), TEMP_LINK_MAX_SECONDS))
-    storage = asset.file.storage
-    if getattr(storage, "bucket_name", None):
-        return storage.url(asset.file.name, expire=seconds)
-    expires = int(timezone.now().timestamp()) + seconds
+    seconds = max(60, min(int(seconds), temp_link_max_seconds()))
+    link = TemporaryLink.objects.create(
+        asset=asset, expires_at=timezone.now() + timedelta(seconds=seconds)
+    )
     value = signing.TimestampSigner(salt=TEMP_LINK_SALT).sign_object(
-        {"a": asset.public_id.hex, "e": expires}
+        {"l": link.public_id.hex, "e": int(link.expires_at.timestamp())}
     )
     return reverse("share:temporary", args=[value])
 
 
 def temp_link_resolve(*, value: str) -> Asset | None:
-    """The live asset a temporary link points to, or ``None`` if it is forged or expired."""
+    """The live asset a temporary link points to, or ``None`` if it is forged, expired,
+    revoked or older than ``SIGNED_URL_MAX_AGE``."""
     try:
         payload = signing.TimestampSigner(salt=TEMP_LINK_SALT).unsign_object(
-            value, max_age=TEMP_LINK_MAX_SECONDS
+            value, max_age=temp_link_max_seconds()
         )
-        public_id = uuid.UUID(payload["a"])
+        link_id = uuid.UUID(payload["l"])
         expires = int(payload["e"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
-    if expires < timezone.now().timestamp():
+    now = timezone.now()
+    if expires < now.timestamp():
         return None
-    return Asset.objects.filter(public_id=public_id, status=Asset.Status.READY).first()
+    link = (
+        TemporaryLink.objects.select_related("asset")
+        .filter(public_id=link_id, revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if link is None or link.asset.status != Asset.Status.READY:
+        return None
+    return link.asset
+
+
+def temp_links_live(*, asset: Asset):
+    """The asset's temporary links that still work, newest first."""
+    return TemporaryLink.objects.filter(
+        asset=asset, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def temp_link_revoke(*, asset: Asset, link_id) -> bool:
+    """Stop one of the asset's temporary links; ``False`` when there was no such live link."""
+    return bool(
+        TemporaryLink.objects.filter(
+            asset=asset, public_id=link_id, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+    )

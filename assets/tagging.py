@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from providers.local.imaging import normalise_mode
+
 if TYPE_CHECKING:
     from .models import Asset
 
@@ -54,12 +56,14 @@ def quick_palette(img: Image.Image, *, count: int = 5) -> list[dict]:
     """Return up to ``count`` colours of ``img`` as ``[{"hex", "rgb", "share"}]``, largest first.
 
     Works on a 64 px copy with Pillow's fast octree quantiser: a few milliseconds, good
-    enough for naming colours. Fully transparent pixels are left out.
+    enough for naming colours. Fully transparent pixels are left out; partly transparent
+    ones count (a 39 %-opaque logo still has colours), and 16-bit images are read at
+    their full range.
     """
-    small = img.copy()
+    small = normalise_mode(img).copy()
     small.thumbnail((64, 64), Image.Resampling.BILINEAR)
     pixels = np.asarray(small.convert("RGBA"), dtype=np.uint8).reshape(-1, 4)
-    opaque = pixels[pixels[:, 3] > 127][:, :3]
+    opaque = pixels[pixels[:, 3] >= 8][:, :3]
     if len(opaque) == 0:
         return []
     flat = Image.fromarray(np.ascontiguousarray(opaque.reshape(1, -1, 3)), "RGB")

@@ -35,4 +35,9 @@ urlpatterns = [
     path("<uuid:asset_id>/restore/", views.restore_asset, name="restore_asset"),
     path("<uuid:asset_id>/compare/", views.compare, name="compare"),
     path("<uuid:asset_id>/link/", views.temp_link, name="temp_link"),
+    path(
+        "<uuid:asset_id>/link/<uuid:link_id>/revoke/",
+        views.temp_link_revoke,
+        name="temp_link_revoke",
+    ),
 ]

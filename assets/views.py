@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from imagestudio.htmx import is_fragment
+from imagestudio.uploads import refused_message
 
 from . import services
 from .archive import zip_stream
@@ -44,7 +48,11 @@ from .imaging import EXPORT_FORMATS, RENDITION_SPECS, convert_image
 from .models import Asset, UsageEvent
 from .ranges import ranged_response
 from .selectors import (
+    COUNT_CAP,
+    PAGE_SIZE,
+    SEARCH_MAX_TERMS,
     SORT_LABELS,
+    KeysetPage,
     asset_collections,
     asset_exports,
     asset_get_for_owner,
@@ -57,8 +65,10 @@ from .selectors import (
     assets_in_live_shares,
     collection_get_for_owner,
     collection_list,
+    library_count,
     library_page,
     library_queryset,
+    search_suggestion,
     share_get_for_owner,
     share_list,
     tag_list,
@@ -68,7 +78,6 @@ from .services import asset_create_from_upload
 # Rendition and placeholder responses: the URL of a made rendition never changes content.
 IMMUTABLE = "private, max-age=31536000, immutable"
 TEXT_PREVIEW_BYTES = 20_000
-COUNT_CAP = 10_000
 
 
 def _next_url(request, default: str) -> str:
@@ -97,27 +106,50 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
             owner=request.user, public_id=_uuid_or_404(request.GET["collection"])
         )
     filters = form.filters(collection=collection, trashed=trashed)
+    search_error = form.search_error
     view_mode = "list" if request.GET.get("view") == "list" else "grid"
-    qs = library_queryset(owner=request.user, filters=filters)
-    page = library_page(
-        qs,
-        sort=filters.sort,
-        after=request.GET.get("after", ""),
-        before=request.GET.get("before", ""),
-        with_tags=view_mode == "list",
-    )
-    count = qs.order_by()[: COUNT_CAP + 1].count()
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+
+    def page_of(filters):
+        qs = library_queryset(owner=request.user, filters=filters)
+        page = library_page(
+            qs, sort=filters.sort, after=after, before=before, with_tags=view_mode == "list"
+        )
+        return qs, page
+
+    corrected_from = ""
+    if search_error:
+        # Refuse the search with its reason; never fall back to the unfiltered library.
+        qs, page, count = None, KeysetPage([], None, None, filters.sort), 0
+    else:
+        qs, page = page_of(filters)
+        if filters.q and not page.items and not (after or before):
+            # Nothing matched: try the owner's closest words ("astronut" → "astronaut").
+            suggestion = search_suggestion(filters.q, owner=request.user)
+            if suggestion:
+                fixed = replace(filters, q=suggestion)
+                fixed_qs, fixed_page = page_of(fixed)
+                if fixed_page.items:
+                    corrected_from, filters, qs, page = filters.q, fixed, fixed_qs, fixed_page
+        # A short page needs no count at all.
+        count = library_count(qs, filters=filters) if page.has_other_pages else len(page.items)
     params = request.GET.copy()
     for key in ("after", "before"):
         params.pop(key, None)
+    if corrected_from:
+        params["q"] = filters.q
     return {
         "form": form,
         "filters": filters,
         "page": page,
-        # Counting stops at the cap: an exact count of a huge archive costs a full scan,
-        # and "10,000+ items" tells the user as much.
-        "count": min(count, COUNT_CAP),
-        "count_capped": count > COUNT_CAP,
+        "count": None if count is None else min(count, COUNT_CAP),
+        "count_capped": count is not None and count > COUNT_CAP,
+        "page_size": PAGE_SIZE,
+        "search_error": search_error,
+        "corrected_from": corrected_from,
+        "terms_capped": len(re.findall(r"\w+", filters.q)) > SEARCH_MAX_TERMS,
+        "max_terms": SEARCH_MAX_TERMS,
+        "stacks": filters.stack is None and not trashed,
         "query": params.urlencode(),
         "view_mode": view_mode,
         "trashed": trashed,
@@ -165,7 +197,12 @@ def _store_upload(request, uploaded) -> tuple[Asset | None, UploadForm]:
     """Validate and store one uploaded file (or none): the new asset or None, and the form
     that carries the errors."""
     form = UploadForm(request.POST, MultiValueDict({"file": [uploaded]} if uploaded else {}))
-    if form.is_valid():
+    if refused := refused_message(request):
+        # The upload handler stopped the body while it streamed in: say why.
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", refused)
+    elif form.is_valid():
         f = form.cleaned_data["file"]
         try:
             asset = asset_create_from_upload(
@@ -364,6 +401,7 @@ def _detail_context(request, asset: Asset) -> dict:
         "tag_form": TagForm(),
         "export_form": ExportForm(),
         "link_form": TempLinkForm(),
+        "temp_links": services.temp_links_live(asset=asset),
         "share_form": ShareForm(),
     }
 
@@ -511,12 +549,35 @@ def temp_link(request, asset_id):
     asset = _owner_asset(request, asset_id)
     form = TempLinkForm(request.POST)
     seconds = form.cleaned_data["seconds"] if form.is_valid() else 3600
+    seconds = min(seconds, services.temp_link_max_seconds())
     url = request.build_absolute_uri(services.temp_link_create(asset=asset, seconds=seconds))
     expires = timezone.now() + timedelta(seconds=seconds)
-    context = {"asset": asset, "url": url, "expires": expires, "link_form": form}
+    context = {
+        "asset": asset,
+        "url": url,
+        "expires": expires,
+        "link_form": form,
+        "temp_links": services.temp_links_live(asset=asset),
+    }
     if is_fragment(request):
         return render(request, "assets/_temp_link.html", context)
     return render(request, "assets/temp_link.html", context)
+
+
+@login_required
+@require_POST
+def temp_link_revoke(request, asset_id, link_id):
+    asset = _owner_asset(request, asset_id)
+    if not services.temp_link_revoke(asset=asset, link_id=link_id):
+        raise Http404("No such link.")
+    if is_fragment(request):
+        return render(
+            request,
+            "assets/_temp_links.html",
+            {"asset": asset, "temp_links": services.temp_links_live(asset=asset)},
+        )
+    messages.success(request, "The link no longer works.")
+    return redirect(asset)
 
 
 # --------------------------------------------------------------------------- files
@@ -584,6 +645,19 @@ def export(request, asset_id):
     if asset.kind != Asset.Kind.IMAGE:
         raise Http404("Only images can be converted.")
     fmt = form.cleaned_data["format"]
+    if (asset.width or 0) * (asset.height or 0) > settings.EXPORT_SYNC_MAX_PIXELS:
+        # Too large to re-encode inside a request: the same conversion runs as a job.
+        messages.info(request, "This image is large, so it is converted as a job.")
+        query = urlencode(
+            {
+                "format": fmt,
+                "quality": form.cleaned_data["quality"],
+                "keep_metadata": "on" if form.cleaned_data["keep_metadata"] else "",
+            }
+        )
+        return redirect(
+            f"{reverse('studio:operation', args=[asset.public_id, 'tools.convert'])}?{query}"
+        )
     with asset.file.open("rb") as fh:
         data = convert_image(
             fh,
@@ -629,7 +703,9 @@ def serve_rendition(request, asset: Asset, spec: str) -> HttpResponse:
     from .tasks import rendition_create_task
 
     rendition_create_task.delay_on_commit(asset.pk, spec)
-    if asset.thumbnail and spec != "preview":
+    # The upload-time thumbnail stands in for small tiles only: a preview (or a board's
+    # reduced "shared" copy) must never fall back to it, it can be the full-size picture.
+    if asset.thumbnail and spec not in ("preview", "shared"):
         response = _serve(request, asset.thumbnail)
         response["Cache-Control"] = "private, no-cache"
         return response

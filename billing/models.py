@@ -48,6 +48,10 @@ class Plan(models.Model):
     max_output_pixels = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Largest output (width × height); blank = no limit"
     )
+    max_jobs_per_hour = models.PositiveIntegerField(
+        default=60,
+        help_text="Jobs a user may submit in any hour, free local jobs included",
+    )
     max_concurrent_jobs = models.PositiveSmallIntegerField(default=1)
     upscale_modes = models.JSONField(
         default=list,

@@ -32,6 +32,7 @@ PLANS: list[dict] = [
         "max_batch_size": 1,
         "max_output_pixels": 2048 * 2048,
         "max_concurrent_jobs": 1,
+        "max_jobs_per_hour": 60,
         "upscale_modes": ["fast"],
         "allowed_providers": ["local", "stability", "huggingface"],
         "allowed_models": [
@@ -54,6 +55,7 @@ PLANS: list[dict] = [
         "max_batch_size": 25,
         "max_output_pixels": 4096 * 4096,
         "max_concurrent_jobs": 3,
+        "max_jobs_per_hour": 300,
         "upscale_modes": ["fast", "conservative"],
         "allowed_providers": ["local", "stability", "wavespeed", "huggingface", "gemini"],
         "allowed_models": [],
@@ -70,6 +72,7 @@ PLANS: list[dict] = [
         "max_batch_size": 100,
         "max_output_pixels": 8192 * 8192,
         "max_concurrent_jobs": 6,
+        "max_jobs_per_hour": 1000,
         "upscale_modes": [],
         "allowed_providers": [],
         "allowed_models": [],
@@ -86,6 +89,7 @@ PLANS: list[dict] = [
         "max_batch_size": 500,
         "max_output_pixels": None,
         "max_concurrent_jobs": 20,
+        "max_jobs_per_hour": 5000,
         "upscale_modes": [],
         "allowed_providers": [],
         "allowed_models": [],
@@ -275,9 +279,12 @@ PRICE_RULES: list[dict] = [
 
 
 def seed_plans(Plan) -> None:
+    # A migration passes the model as it was then: fill only the fields it already has.
+    fields = {f.name for f in Plan._meta.get_fields()}
     for row in PLANS:
         Plan.objects.get_or_create(
-            slug=row["slug"], defaults={k: v for k, v in row.items() if k != "slug"}
+            slug=row["slug"],
+            defaults={k: v for k, v in row.items() if k != "slug" and k in fields},
         )
 
 

@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -517,6 +518,7 @@ def _check_plan(
     output_pixels: int | None,
     upscale_mode: str,
     active_jobs: int | None,
+    jobs_last_hour: int | None = None,
 ) -> None:
     name = f"Your {plan.name} plan"
     if not plan.allows("allowed_modules", module):
@@ -579,6 +581,16 @@ def _check_plan(
             upgrade=up,
             offer=f"for {_mp(up.max_output_pixels)}" if up else "",
         )
+    if jobs_last_hour is not None and jobs_last_hour >= plan.max_jobs_per_hour:
+        limit = plan.max_jobs_per_hour
+        up = _upgrade(plan, lambda p: p.max_jobs_per_hour > jobs_last_hour)
+        raise _deny(
+            f"{name} allows {limit} jobs an hour and you have started {jobs_last_hour} in the "
+            "last hour. Try again in a few minutes.",
+            limit="jobs_per_hour",
+            upgrade=up,
+            offer=f"for up to {up.max_jobs_per_hour} an hour" if up else "",
+        )
     if active_jobs is not None and active_jobs >= plan.max_concurrent_jobs:
         limit = plan.max_concurrent_jobs
         up = _upgrade(plan, lambda p: p.max_concurrent_jobs > active_jobs)
@@ -603,6 +615,7 @@ def preflight(
     output_pixels: int | None = None,
     upscale_mode: str = "",
     active_jobs: int | None = None,
+    jobs_last_hour: int | None = None,
 ) -> None:
     """Raise ``BillingError`` if ``user`` may not run this request now; return None if they may.
 
@@ -629,7 +642,15 @@ def preflight(
         output_pixels=output_pixels,
         upscale_mode=upscale_mode,
         active_jobs=active_jobs,
+        jobs_last_hour=jobs_last_hour,
     )
+    if output_pixels and output_pixels > settings.OUTPUT_MAX_PIXELS:
+        # The server's own ceiling, whatever the plan: bigger images would exhaust memory.
+        raise PlanLimitExceeded(
+            f"This server makes images of up to {_mp(settings.OUTPUT_MAX_PIXELS)}; "
+            f"this one would be {_mp(output_pixels)}.",
+            limit="server_pixels",
+        )
     if transaction.get_connection().in_atomic_block:
         account = CreditAccount.objects.select_for_update().get(user=user)
     else:

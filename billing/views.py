@@ -2,7 +2,7 @@ import csv
 import logging
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -140,6 +140,7 @@ def choose_plan(request, slug):
     return redirect(url)
 
 
+@login_not_required
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):

@@ -72,13 +72,17 @@ INSTALLED_APPS = [
     "allauth.account",
     "django_htmx",
     "template_partials",
+    "csp",
     "assets",
     "billing",
     "studio",
 ]
 
 MIDDLEWARE = [
+    "imagestudio.security.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "imagestudio.security.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,8 +186,6 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
 
-# URL names (or path prefixes) reachable without logging in; everything else needs a login.
-PUBLIC_URL_PREFIXES = ("/accounts/", "/health/", "/s/", "/static/", "/admin/", "/billing/webhook/")
 
 # --------------------------------------------------------------------------- i18n / static
 
@@ -204,6 +206,10 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 # --------------------------------------------------------------------------- storage
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+# The longest any signed link may live (temporary links, presigned bucket URLs), seconds.
+SIGNED_URL_MAX_AGE = envint("SIGNED_URL_MAX_AGE", 86400)
+if SIGNED_URL_MAX_AGE < 60:
+    raise ImproperlyConfigured("SIGNED_URL_MAX_AGE must be at least 60 seconds")
 if env("AWS_S3_CUSTOM_DOMAIN"):
     # django-storages cannot sign URLs on a custom domain: private files would get
     # permanent, unsigned links. Files stay on the bucket's own signed URLs.
@@ -221,7 +227,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "secret_key": env("AWS_SECRET_ACCESS_KEY") or None,
             "default_acl": "private",
             "querystring_auth": True,
-            "querystring_expire": envint("AWS_QUERYSTRING_EXPIRE", 600),
+            "querystring_expire": min(envint("AWS_QUERYSTRING_EXPIRE", 600), SIGNED_URL_MAX_AGE),
             "file_overwrite": False,
             "addressing_style": env("AWS_S3_ADDRESSING_STYLE") or None,
             "signature_version": "s3v4",
@@ -247,9 +253,20 @@ STORAGES = {
 
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 30 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", 50_000_000)
+# The largest image any operation may make, whatever the plan (memory is the limit).
+OUTPUT_MAX_PIXELS = envint("OUTPUT_MAX_PIXELS", 100_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-SIGNED_URL_MAX_AGE = envint("SIGNED_URL_MAX_AGE", 600)
+# Larger images are converted by a job, not in the download request: re-encoding 24 MP
+# takes about a second of CPU and a few hundred MB in a web worker, which would stall
+# the other requests that worker serves.
+EXPORT_SYNC_MAX_PIXELS = envint("EXPORT_SYNC_MAX_PIXELS", 24_000_000)
+FILE_UPLOAD_HANDLERS = [
+    "imagestudio.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # Days an asset stays restorable in the trash before the purge task deletes its files.
 TRASH_RETENTION_DAYS = envint("TRASH_RETENTION_DAYS", 30)
 
@@ -302,9 +319,21 @@ CELERY_TASK_ROUTES = {
     "assets.tasks.*": {"queue": "maintenance"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A running job beats every JOB_HEARTBEAT_SECONDS while it runs (a side thread in the
+# worker); one whose heartbeat is older than JOB_STALE_AFTER was left by a dead worker and
+# is recovered by the sweeper, which beat sends every JOB_SWEEP_SECONDS. Recovery of a
+# killed job therefore takes at most JOB_STALE_AFTER + JOB_SWEEP_SECONDS (2 minutes).
+JOB_HEARTBEAT_SECONDS = envint("JOB_HEARTBEAT_SECONDS", 15)
+JOB_STALE_AFTER = timedelta(seconds=envint("JOB_STALE_AFTER", 90))
+JOB_SWEEP_SECONDS = envint("JOB_SWEEP_SECONDS", 30)
+if JOB_STALE_AFTER.total_seconds() < 3 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("JOB_STALE_AFTER must be at least 3 heartbeats long")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-jobs": {"task": "studio.jobs.tasks.jobs_sweep", "schedule": timedelta(minutes=1)},
+    "sweep-stale-jobs": {
+        "task": "studio.jobs.tasks.jobs_sweep",
+        "schedule": timedelta(seconds=JOB_SWEEP_SECONDS),
+    },
     # Deletes assets (and their files) that have been in the trash past the retention.
     "purge-trash": {"task": "assets.tasks.trash_purge_task", "schedule": timedelta(hours=1)},
     # Hourly, so a subscription renews within the hour its period ends; idempotent.
@@ -315,8 +344,6 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# A running job whose heartbeat is older than this is considered orphaned by a dead worker.
-JOB_STALE_AFTER = timedelta(seconds=envint("JOB_STALE_AFTER", CELERY_TASK_TIME_LIMIT + 120))
 JOB_MAX_ATTEMPTS = envint("JOB_MAX_ATTEMPTS", 3)
 
 # --------------------------------------------------------------------------- providers
@@ -330,19 +357,86 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 
 # --------------------------------------------------------------------------- security
 
-SESSION_COOKIE_SECURE = not DEBUG and SITE_URL.startswith("https")
+HTTPS_SITE = SITE_URL.startswith("https://")
+BEHIND_PROXY = envbool("BEHIND_PROXY", "false")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+# Cookies only travel over TLS once the site is served over https (directly or by the proxy).
+SESSION_COOKIE_SECURE = not DEBUG and (HTTPS_SITE or BEHIND_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_PROXY", "false") else None
-)
+_https_default = "true" if not DEBUG and HTTPS_SITE else "false"
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", _https_default)
+# The container's health probe talks plain http to the web process itself.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000 if _https_default == "true" else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+# Preloading is hard to undo, so it is an explicit choice (and its deploy check is quiet).
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "interest-cohort=(), browsing-topics=()"
+)
+
+# The visitor's address behind a reverse proxy (see imagestudio/security.py): either a
+# header the proxy sets to it, or the number of proxies that append to X-Forwarded-For.
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER")
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
+# Content-Security-Policy: scripts only from our own static files (no inline script, no
+# eval); inline style attributes are allowed (progress bars, swatches). Files on an S3
+# bucket are shown from the bucket's own origin.
+_file_origins: list[str] = []
+if AWS_STORAGE_BUCKET_NAME:
+    _endpoint = env("AWS_S3_ENDPOINT_URL")
+    if _endpoint:
+        _scheme, _, _rest = _endpoint.partition("://")
+        _file_origins.append(f"{_scheme}://{_rest.split('/', 1)[0]}")
+    else:
+        _file_origins.append("https://*.amazonaws.com")
+_file_origins += envlist("CSP_EXTRA_FILE_ORIGINS")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *_file_origins],
+        "media-src": ["'self'", "blob:", *_file_origins],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "report-uri": ["/csp-report/"],
+    }
+}
+
+# Rate limits (django-ratelimit, counted in the cache). "N/P": N attempts per period P.
+RATELIMIT_USE_CACHE = "default"
+SHARE_PASSWORD_RATE_CLIENT = env("SHARE_PASSWORD_RATE_CLIENT", "5/5m")
+SHARE_PASSWORD_RATE_BOARD = env("SHARE_PASSWORD_RATE_BOARD", "30/h")
+SHARE_PASSWORD_RATE_CLIENT_ALL = env("SHARE_PASSWORD_RATE_CLIENT_ALL", "20/5m")
+ADMIN_LOGIN_RATE_CLIENT = env("ADMIN_LOGIN_RATE_CLIENT", "10/5m")
+ADMIN_LOGIN_RATE_ACCOUNT = env("ADMIN_LOGIN_RATE_ACCOUNT", "5/5m")
+
+# /health/ answers liveness to anyone; the deep check needs this token (or a staff login).
+HEALTH_TOKEN = env("HEALTH_TOKEN")
+HEALTH_CACHE_SECONDS = envint("HEALTH_CACHE_SECONDS", 5)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(client)s] %(message)s"}
+    },
+    "filters": {"client": {"()": "imagestudio.security.ClientAddressFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

@@ -67,9 +67,6 @@ class ProviderError(Exception):
     """
 
     transient = False
-    #: Set by the HTTP client on a transient error whose wait was too long to take inside the
-    #: call: the pipeline should run the whole call again after ``retry_after`` seconds.
-    retry_later = False
     code = "provider_error"
 
     def __init__(
@@ -85,6 +82,10 @@ class ProviderError(Exception):
         self.provider = provider
         self.status = status
         self.retry_after = retry_after
+        #: Whether the job pipeline should run the whole call again after ``retry_after``
+        #: seconds: a transient fault that names a wait nobody has taken yet. The HTTP client
+        #: clears it when its own retries used up the call's budget (see providers.http.retry).
+        self.retry_later = self.transient and retry_after is not None
 
 
 class ProviderConfigError(ProviderError):

@@ -330,23 +330,25 @@ class Registry:
     ) -> ProviderResult:
         """Run the first of ``routes`` (``(provider, model)`` pairs, best first) that succeeds.
 
-        A route whose provider fails in a way :func:`falls_back` accepts, or whose model the
-        provider no longer lists, is skipped for the next one; ``result.meta["skipped_routes"]``
+        A route whose provider fails in a way :func:`falls_back` accepts, is no longer
+        configured, or no longer lists the model, is skipped for the next one; ``result.meta["skipped_routes"]``
         says which and why, ``result.meta["route_note"]`` in one sentence. Any other error, or
         the last route's, is raised as it is.
         """
         skipped: list[SkippedRoute] = []
         for index, (name, model_id) in enumerate(routes):
             last = index + 1 == len(routes)
-            provider = self.get(name)
-            spec = next((s for s in provider.models() if s.id == model_id), None)
-            if spec is None:
-                error: ProviderError = RequestRefused(
-                    f"{provider.label} no longer offers {model_id}.", provider=name
-                )
+            try:
+                provider = self.get(name)  # its key may have gone since the job was queued
+                spec = next((s for s in provider.models() if s.id == model_id), None)
+                if spec is None:
+                    raise RequestRefused(
+                        f"{provider.label} no longer offers {model_id}.", provider=name
+                    )
+            except (ProviderUnavailable, RequestRefused) as exc:
                 if last:
-                    raise error
-                skipped.append(SkippedRoute(name, model_id, error.code, error.user_message))
+                    raise
+                skipped.append(SkippedRoute(name, model_id, exc.code, exc.user_message))
                 continue
             request = make_request(spec)
             request.model = spec.id

@@ -1,6 +1,6 @@
 """The studio's models live with their module; Django loads them from here."""
 
 from .create.models import Persona
-from .jobs.models import Job
+from .jobs.models import Job, JobFile
 
-__all__ = ["Job", "Persona"]
+__all__ = ["Job", "JobFile", "Persona"]

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("studio.control.urls")),
     path("", include("studio.transform.urls")),
     path("", include("studio.social.urls")),
+    path("", include("studio.tools.urls")),
 ]

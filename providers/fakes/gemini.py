@@ -39,6 +39,50 @@ IMAGEN_MODELS = {
     "imagen-4.0-ultra-generate-001",
     "imagen-4.0-fast-generate-001",
 }
+# Request fields generateContent knows (camelCase or snake_case); others are refused the way
+# the API refuses them: 400 'Invalid JSON payload received. Unknown name "x"'.
+REQUEST_FIELDS = {
+    "contents",
+    "systemInstruction",
+    "generationConfig",
+    "safetySettings",
+    "tools",
+    "toolConfig",
+    "cachedContent",
+}
+CONFIG_FIELDS = {
+    "responseModalities",
+    "imageConfig",
+    "temperature",
+    "topP",
+    "topK",
+    "candidateCount",
+    "maxOutputTokens",
+    "stopSequences",
+    "responseMimeType",
+    "responseSchema",
+    "thinkingConfig",
+    "seed",
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def unknown_field(body: dict[str, Any]) -> str:
+    """The first field of a generateContent body the API does not know, or ""."""
+    for name in body:
+        if _camel(name) not in REQUEST_FIELDS:
+            return name
+    config = body.get("generationConfig") or body.get("generation_config") or {}
+    for name in config:
+        if _camel(name) not in CONFIG_FIELDS:
+            return f"generation_config.{name}"
+    return ""
+
+
 ROUTE = re.compile(r"^/v1beta/models/([A-Za-z0-9.\-]+):(generateContent|predict)$")
 
 
@@ -170,6 +214,11 @@ class GeminiFake(FakeServer):
         return self._generate(model, body, kind)
 
     def _generate(self, model: str, body: dict[str, Any], kind: str) -> Reply:
+        unknown = unknown_field(body)
+        if unknown:
+            return self.error(
+                400, "INVALID_ARGUMENT", f'Invalid JSON payload received. Unknown name "{unknown}"'
+            )
         contents = body.get("contents")
         if not isinstance(contents, list) or not contents:
             return self.error(

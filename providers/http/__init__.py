@@ -17,6 +17,7 @@ The names below are re-exported so ``from providers.http import X`` keeps workin
 from .client import USER_AGENT, ProviderHTTP, Timeouts, build_client
 from .errors import (
     ErrorMapper,
+    error_for_response,
     error_for_status,
     looks_like_insufficient_balance,
     response_json,
@@ -65,6 +66,7 @@ __all__ = [
     "check_input_image",
     "data_uri",
     "describe_request",
+    "error_for_response",
     "error_for_status",
     "extension_for",
     "finish_output",

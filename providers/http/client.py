@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from ..base import ProviderError, ProviderOutput, ProviderTimeout, TransientError
-from .errors import ErrorMapper, error_for_status, vendor_message
+from .errors import ErrorMapper, error_for_response
 from .media import finish_output
 from .redaction import get_logger, redact, register_secret
 from .retry import SYSTEM_CLOCK, Clock, RetryPolicy, parse_retry_after
@@ -119,12 +119,8 @@ class ProviderHTTP:
         retry_after = parse_retry_after(response.headers.get("retry-after"), now=self.clock.wall())
         if self._error_mapper is not None:
             return self._error_mapper(response, retry_after)
-        return error_for_status(
-            response.status_code,
-            vendor_message(response),
-            provider=self.provider,
-            label=self.label,
-            retry_after=retry_after,
+        return error_for_response(
+            response, provider=self.provider, label=self.label, retry_after=retry_after
         )
 
     def redact(self, text: object) -> str:
@@ -226,6 +222,7 @@ class ProviderHTTP:
                 )
                 raise error
             if attempt >= policy.max_attempts:
+                error.retry_later = False  # this call already retried it: no second layer
                 log.warning(
                     "%s %s failed for good after %d attempt(s): %s",
                     method,
@@ -242,13 +239,15 @@ class ProviderHTTP:
                     policy.deadline,
                     self.redact(error),
                 )
-                raise ProviderTimeout(
+                timeout = ProviderTimeout(
                     f"{self.label} did not succeed within {policy.deadline:g} s "
                     f"({attempt} attempts; last error: {error.user_message})",
                     provider=self.provider,
                     status=error.status,
                     retry_after=error.retry_after,
                 )
+                timeout.retry_later = False
+                raise timeout
             log.info(
                 "%s %s: %s; retry %d/%d in %.2fs",
                 method,

@@ -96,3 +96,16 @@ def error_for_status(
 
 
 ErrorMapper = Callable[[httpx.Response, "float | None"], ProviderError]
+
+
+def error_for_response(
+    response: httpx.Response, *, provider: str, label: str, retry_after: float | None = None
+) -> ProviderError:
+    """:func:`error_for_status` for a failed answer, with the vendor's own message."""
+    return error_for_status(
+        response.status_code,
+        vendor_message(response),
+        provider=provider,
+        label=label,
+        retry_after=retry_after,
+    )

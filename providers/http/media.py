@@ -13,6 +13,8 @@ from typing import Any
 
 from PIL import Image
 
+from media import FORMATS
+
 from ..base import InvalidInput, ProviderError, ProviderOutput
 
 _EXTENSIONS = {
@@ -33,7 +35,7 @@ _EXTENSIONS = {
     "audio/wav": "wav",
     "audio/x-wav": "wav",
 }
-_FORMAT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
+_FORMAT_TYPES = {f.pil: f.content_type for f in FORMATS.values()} | {"GIF": "image/gif"}
 
 
 def extension_for(content_type: str) -> str:

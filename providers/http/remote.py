@@ -31,7 +31,7 @@ from ..base import (
     validate_request,
 )
 from .client import ProviderHTTP, Timeouts
-from .errors import error_for_status, vendor_message
+from .errors import error_for_response
 from .polling import poll_until
 from .redaction import redact, register_secret
 from .retry import SYSTEM_CLOCK, Clock, RetryPolicy
@@ -217,12 +217,8 @@ class RemoteProvider:
 
     def map_error(self, response: httpx.Response, retry_after: float | None) -> ProviderError:
         """Our error for a failed answer; vendors handle their special cases, then call this."""
-        return error_for_status(
-            response.status_code,
-            vendor_message(response),
-            provider=self.name,
-            label=self.label,
-            retry_after=retry_after,
+        return error_for_response(
+            response, provider=self.name, label=self.label, retry_after=retry_after
         )
 
     @property

@@ -132,7 +132,9 @@ _FILL_METHOD = ParamSpec(
     default="auto",
     choices=inpaint.METHODS,
     label="Fill method",
-    help="Auto: quick smooth fill for thin marks, texture copying (PatchMatch) for objects.",
+    help="Auto: a quick fill for thin marks; for larger areas, texture from right next to "
+    "the hole where the surroundings are textured and a smooth, grained fill where they "
+    "are smooth (on extended canvas: smooth). Smooth, Telea and PatchMatch force one filler.",
 )
 
 AI_MODELS: tuple[ModelSpec, ...] = (
@@ -540,7 +542,8 @@ class LocalEngine:
             color=params["color"],
             color2=params["color2"],
             angle=params["angle"],
-            image=request.extra_images.get("background"),
+            image=request.extra_images.get("background")
+            or request.extra_images.get("background_reference"),
             harmonize_strength=params["harmonize"],
             light=params["light"],
             light_strength=params["light_strength"],

@@ -6,10 +6,17 @@ import io
 
 from PIL import Image, ImageOps
 
+import media
+
 from ..base import InvalidInput
 
-FORMAT_CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-FORMAT_EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+# Pillow format name → MIME type and extension, from the shared format table.
+FORMAT_CONTENT_TYPES = {f.pil: f.content_type for f in media.FORMATS.values()}
+FORMAT_EXTENSIONS = {f.pil: f.extension for f in media.FORMATS.values()}
+has_alpha = media.has_alpha
+
+
+normalise_mode = media.normalise_mode
 
 
 def open_image(data: bytes) -> Image.Image:
@@ -26,13 +33,9 @@ def open_image(data: bytes) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput("The input file is not a readable image.") from exc
     source_format = img.format
-    img = ImageOps.exif_transpose(img)
+    img = normalise_mode(ImageOps.exif_transpose(img))
     img.info.setdefault("source_format", source_format or "PNG")
     return img
-
-
-def has_alpha(img: Image.Image) -> bool:
-    return img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
 
 
 def encode(
@@ -43,49 +46,17 @@ def encode(
     keep_metadata: bool = True,
     source: Image.Image | None = None,
 ) -> bytes:
-    """Encode ``img`` as ``fmt`` (PNG, JPEG or WEBP) and return the bytes.
+    """Encode an engine result as ``fmt`` (PNG, JPEG or WEBP) through the shared encoder.
 
-    With ``keep_metadata`` the ICC profile and EXIF of ``source`` (or ``img``) are carried
-    over; without it the file has no EXIF, XMP or ICC data.
+    The engine's images were turned upright on decode, so a kept EXIF loses its
+    orientation. Raises :class:`InvalidInput` for a format we do not write.
     """
-    fmt = fmt.upper()
-    if fmt == "JPG":
-        fmt = "JPEG"
-    if fmt not in FORMAT_CONTENT_TYPES:
-        raise InvalidInput(f"Unsupported output format: {fmt.lower()}.")
-    info = (source or img).info
-    out = img
-    if fmt == "JPEG":
-        if has_alpha(out):
-            # JPEG has no alpha: flatten onto white rather than black.
-            rgba = out.convert("RGBA")
-            bg = Image.new("RGB", rgba.size, (255, 255, 255))
-            bg.paste(rgba, mask=rgba.getchannel("A"))
-            out = bg
-        elif out.mode != "RGB":
-            out = out.convert("RGB")
-    elif out.mode not in ("RGB", "RGBA", "L", "LA") and fmt == "WEBP":
-        out = out.convert("RGBA" if has_alpha(out) else "RGB")
-    elif out.mode in ("CMYK", "YCbCr", "I;16", "I", "F"):
-        out = out.convert("RGB")
-    kwargs: dict = {}
-    if fmt == "JPEG":
-        kwargs.update(quality=quality, optimize=True)
-    elif fmt == "WEBP":
-        kwargs.update(quality=quality, method=4)
-    elif fmt == "PNG":
-        kwargs.update(optimize=False, compress_level=6)
-    if keep_metadata:
-        if info.get("icc_profile"):
-            kwargs["icc_profile"] = info["icc_profile"]
-        exif = (source or img).getexif() if fmt in ("JPEG", "WEBP", "PNG") else None
-        if exif:
-            # Orientation was applied on decode; don't let viewers rotate twice.
-            exif.pop(0x0112, None)
-            kwargs["exif"] = exif.tobytes()
-    buf = io.BytesIO()
-    out.save(buf, fmt, **kwargs)
-    return buf.getvalue()
+    try:
+        return media.encode(
+            img, fmt, quality=quality, keep_metadata=keep_metadata, source=source, optimize=True
+        )
+    except KeyError:
+        raise InvalidInput(f"Unsupported output format: {fmt.lower()}.") from None
 
 
 def output_format_for(img: Image.Image, requested: str = "") -> str:

@@ -234,11 +234,13 @@ def _fill_region(
     *,
     faces: list[tuple[int, int, int, int]] = (),
     texture_reach: float | None = None,
+    max_band: int | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Fill ``hole`` (bool HxW) of ``rgb`` with ``method`` at a capped resolution.
 
     ``faces`` are boxes (in ``rgb``'s pixels) texture must not come from;
-    ``texture_reach`` (px) fades texture out with depth into the hole (outpainting).
+    ``texture_reach`` (px) fades texture out with depth into the hole (outpainting);
+    ``max_band`` (px) narrows the band texture may come from.
     """
     h, w = hole.shape
     side = TELEA_WORK_SIDE if method == "telea" else PATCHMATCH_WORK_SIDE
@@ -257,6 +259,8 @@ def _fill_region(
         filled = cv2.inpaint(src, mask, r, cv2.INPAINT_TELEA)
     else:
         band = source_band(radius * factor)
+        if max_band:
+            band = max(4, min(band, round(max_band * factor)))
         smooth = smooth_fill(src.astype(np.float32), work_hole)
         if method == "smooth":
             texture = np.zeros(work_hole.shape, np.float32)
@@ -303,7 +307,12 @@ def _fill_region(
 
 
 def fill(
-    rgb: np.ndarray, mask: np.ndarray, *, method: str = "auto", texture_reach: float | None = None
+    rgb: np.ndarray,
+    mask: np.ndarray,
+    *,
+    method: str = "auto",
+    texture_reach: float | None = None,
+    max_band: int | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Return ``rgb`` with the white part of ``mask`` filled in, and a meta dict.
 
@@ -342,7 +351,7 @@ def fill(
             if box[2] > 0 and box[3] > 0 and box[0] < x1 - x0 and box[1] < y1 - y0:
                 faces.append(tuple(max(0, v) for v in box))
     filled, info = _fill_region(
-        crop, crop_hole, chosen, radius, faces=faces, texture_reach=texture_reach
+        crop, crop_hole, chosen, radius, faces=faces, texture_reach=texture_reach, max_band=max_band
     )
     if chosen == "auto":
         chosen = "patchmatch" if "source_band_px" in info else "smooth"
@@ -393,7 +402,10 @@ def outpaint(
     if method == "auto":
         method = "smooth"
     reach = max(24.0, 0.5 * max(left, right, up, down))
-    filled, meta = fill(canvas, mask, method=method, texture_reach=reach)
+    # Texture only from a strip along the edges (a tenth of the picture's short side):
+    # a wider band would carry whole objects (a badge, a shuttle) out into the margin.
+    strip = max(16, min(h, w) // 10)
+    filled, meta = fill(canvas, mask, method=method, texture_reach=reach, max_band=strip)
     # The mask is grown to hide seams; keep every original pixel exactly.
     filled[up : up + h, left : left + w] = rgb
     new_alpha = None

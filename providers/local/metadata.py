@@ -14,6 +14,8 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, PngImagePlugin
 
+from media import encode, format_for
+
 RECIPE_KEY = "imagestudio:recipe"
 AI_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 
@@ -41,21 +43,20 @@ def embed_recipe(data: bytes, recipe: dict[str, Any]) -> tuple[bytes, str, str]:
     """
     img = Image.open(io.BytesIO(data))
     img.load()
-    fmt = img.format or "PNG"
-    buf = io.BytesIO()
+    try:
+        target = format_for(img.format or "png")
+    except KeyError:
+        target = format_for("png")
     xmp = _xmp(recipe)
-    if fmt == "PNG":
+    if target.key == "png":
         info = PngImagePlugin.PngInfo()
         info.add_itxt(RECIPE_KEY, json.dumps(recipe, sort_keys=True, default=str))
         info.add_text("Software", "Image Studio")
         info.add_itxt("XML:com.adobe.xmp", xmp.decode())
-        img.save(buf, "PNG", pnginfo=info)
-        return buf.getvalue(), "image/png", "png"
-    if fmt == "JPEG":
-        img.convert("RGB").save(buf, "JPEG", quality=95, xmp=xmp)
-        return buf.getvalue(), "image/jpeg", "jpg"
-    img.save(buf, "WEBP", quality=95, xmp=xmp)
-    return buf.getvalue(), "image/webp", "webp"
+        data = encode(img, "png", pnginfo=info)
+    else:
+        data = encode(img, target.key, quality=95, xmp=xmp)
+    return data, target.content_type, target.extension
 
 
 def read_recipe(data: bytes) -> dict[str, Any] | None:

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
+from media import FORMATS, encode
+
 from ..base import InvalidInput
 
 CROP_MODES = ("smart", "centre", "fit")
-OUTPUT_FORMATS = {
-    "jpeg": ("JPEG", "image/jpeg", "jpg"),
-    "png": ("PNG", "image/png", "png"),
-    "webp": ("WEBP", "image/webp", "webp"),
-}
+# key → (Pillow format, MIME type, extension), from the shared format table.
+OUTPUT_FORMATS = {f.key: (f.pil, f.content_type, f.extension) for f in FORMATS.values()}
 QUALITY_STEPS = (10, 20, 30, 40)  # how far quality may drop to meet a file-size limit
 MIN_QUALITY = 35
 
@@ -144,6 +143,37 @@ def _subject_outside_safe_zone(
     return False
 
 
+# How much of a face may fall outside the crop before the rendition is flagged: a few
+# per cent is a trimmed chin or hairline; more is a face sliced by the frame.
+FACE_CUT_TOLERANCE = 0.08
+
+
+def _face_cut_by_crop(
+    box: tuple[float, float, float, float],
+    src_size: tuple[int, int],
+    faces: Sequence[tuple[float, float, float, float]],
+) -> bool:
+    """True when a face box is partly inside the crop and partly cut off by its edge.
+
+    A face entirely outside is caught by the safe-zone check (its centre is outside); a
+    very wide crop (a 5.9:1 LinkedIn cover from a portrait) can keep a face's centre in
+    the safe zone while showing only a sliver of it, and that is just as unusable.
+    """
+    left, top, right, bottom = box
+    w, h = src_size
+    for fx, fy, fw, fh in faces:
+        x1, y1, x2, y2 = fx * w, fy * h, (fx + fw) * w, (fy + fh) * h
+        area = (x2 - x1) * (y2 - y1)
+        if area <= 0:
+            continue
+        ix = max(0.0, min(x2, right) - max(x1, left))
+        iy = max(0.0, min(y2, bottom) - max(y1, top))
+        shown = ix * iy / area
+        if 0 < shown < 1 - FACE_CUT_TOLERANCE:
+            return True
+    return False
+
+
 def _text_outside_safe_zone(
     target: Target,
     box: tuple[float, float, float, float],
@@ -232,17 +262,7 @@ def _fit(img: Image.Image, target: Target, pad: str) -> Image.Image:
 
 
 def _encode(img: Image.Image, fmt: str, quality: int) -> bytes:
-    pil_fmt = OUTPUT_FORMATS[fmt][0]
-    buf = io.BytesIO()
-    if pil_fmt == "JPEG":
-        if img.mode != "RGB":
-            img = img.convert("RGB")
-        img.save(buf, "JPEG", quality=quality, optimize=True)
-    elif pil_fmt == "WEBP":
-        img.save(buf, "WEBP", quality=quality)
-    else:
-        img.save(buf, "PNG", compress_level=6)
-    return buf.getvalue()
+    return encode(img, fmt, quality=quality, optimize=True)
 
 
 def _guide(img: Image.Image, target: Target) -> bytes:
@@ -305,6 +325,10 @@ def render_one(
             )
         if _subject_outside_safe_zone(target, box, (src_w, src_h), focal, faces):
             flags.append("Subject falls outside the safe zone: move the focal point or use Fit.")
+        elif _face_cut_by_crop(box, (src_w, src_h), faces):
+            flags.append(
+                "A face is cut off by the crop: move the focal point, use Fit, or skip this format."
+            )
     if text and _text_outside_safe_zone(target, box, (src_w, src_h), text, fit=mode == "fit"):
         flags.append(
             "Text in the image falls outside the safe zone, under the platform's interface."

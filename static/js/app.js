@@ -271,10 +271,46 @@
     }
   });
 
-  // Keep the "Escape closes" promise for the user menu.
+  // Read-only link fields select their whole text on focus, ready to copy.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("input[data-select-on-focus]")) {
+      event.target.select();
+    }
+  });
+
+  // Forms that destroy something ask first (data-confirm holds the question).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
+  // Phones: the header's modules fold behind a Menu button (without scripts they wrap).
+  function setNav(open) {
+    var header = document.querySelector(".site-header");
+    var toggle = header && header.querySelector(".nav-toggle");
+    if (!toggle) return;
+    header.classList.toggle("nav-open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var header = document.querySelector(".site-header");
+    var toggle = header && header.querySelector(".nav-toggle");
+    if (!toggle) return;
+    toggle.hidden = false;
+    header.classList.add("has-nav-toggle");
+  });
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".nav-toggle");
+    if (toggle) setNav(toggle.getAttribute("aria-expanded") !== "true");
+  });
+
+  // Keep the "Escape closes" promise for the user menu and the phone menu.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       document.querySelectorAll("details.user-menu[open]").forEach(function (d) { d.removeAttribute("open"); });
+      setNav(false);
     }
   });
 })();

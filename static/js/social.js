@@ -97,12 +97,48 @@
       if (marker) { marker.style.left = p[0] * 100 + "%"; marker.style.top = p[1] * 100 + "%"; }
     }
 
+    // The detector's point, when known: "Back to detected" returns to it after a drag.
+    var detected = stage && stage.dataset.detectedX ? {
+      x: parseFloat(stage.dataset.detectedX), y: parseFloat(stage.dataset.detectedY),
+      method: stage.dataset.detectedMethod || "auto"
+    } : null;
+    var status = document.getElementById("focal-status");
+    var reset = document.getElementById("focal-reset");
+
+    function showSource(source) {
+      if (status) {
+        status.textContent = source === "user" ? "Set by you." :
+          (detected ? "Detected (" + detected.method + ")." : status.textContent);
+      }
+      if (reset) reset.hidden = !(source === "user" && detected);
+    }
+
     function setFocal(x, y, source) {
       var fx = input("focal_x"), fy = input("focal_y"), fs = input("focal_source");
+      var was = fs ? fs.value : "";
       if (fx) fx.value = clamp(x, 0, 1).toFixed(4);
       if (fy) fy.value = clamp(y, 0, 1).toFixed(4);
       if (fs) fs.value = source;
+      if (source === "user" || was === "user") showSource(source);
       render();
+    }
+
+    if (reset) {
+      reset.addEventListener("click", function () {
+        if (detected) setFocal(detected.x, detected.y, "auto");
+        if (marker) marker.focus();
+      });
+    }
+
+    // Phones: the format list folds into a drawer below the previews; its summary counts.
+    var drawer = document.querySelector("details.format-drawer");
+    function countFormats() {
+      var f = form(), out = document.querySelector("[data-format-count]");
+      if (f && out) out.textContent = f.querySelectorAll("input[name=formats]:checked").length + " selected";
+    }
+    if (drawer && !drawer.hasAttribute("data-keep-open") && window.matchMedia &&
+        window.matchMedia("(max-width: 800px)").matches) {
+      drawer.open = false;
     }
 
     if (stage) {
@@ -124,16 +160,26 @@
       });
     }
     document.addEventListener("change", function (e) {
-      if (e.target.closest && (e.target.closest("#op-form") || e.target === safeToggle)) render();
+      if (e.target.closest && (e.target.closest("#op-form") || e.target === safeToggle)) {
+        countFormats();
+        render();
+      }
     });
     // A finished detection job reports the focal point: adopt it unless the user moved it.
     document.body.addEventListener("htmx:afterSwap", function () {
       var found = document.querySelector(".focal-result[data-focal-x]");
       var fs = input("focal_source");
+      if (found) {
+        detected = {
+          x: parseFloat(found.dataset.focalX), y: parseFloat(found.dataset.focalY),
+          method: found.dataset.focalMethod || (detected && detected.method) || "auto"
+        };
+      }
       if (found && fs && fs.value !== "user") {
-        setFocal(parseFloat(found.dataset.focalX), parseFloat(found.dataset.focalY), "auto");
-        var status = document.getElementById("focal-status");
+        setFocal(detected.x, detected.y, "auto");
         if (status) status.textContent = "Subject detected.";
+      } else if (found && fs) {
+        showSource(fs.value);  // moved by hand before the detector answered: offer its point
       }
       render();
     });

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from assets.models import Asset
-from assets.services import asset_create_from_upload
 from providers.base import Capability, InvalidInput, ProviderRequest
 from studio.jobs.engines import engine_params
 from studio.jobs.registry import Module, Operation, register, register_module
@@ -33,8 +32,8 @@ def _expand(capability: Capability):
     settle = engine_params(capability)
 
     def expand(params: dict[str, Any], inputs: list) -> dict[str, Any]:
-        # An upload is only stored once the job is really made (store_inputs); an
-        # estimate never keeps it.
+        # An upload is kept with the job (a private file, not a library image) once the
+        # job and its hold exist; an estimate never keeps it.
         params = {k: v for k, v in params.items() if k != "style_upload"}
         module_in_plan("control", "Control", inputs)
         return settle(params, inputs)
@@ -42,19 +41,9 @@ def _expand(capability: Capability):
     return expand
 
 
-def _store_style(user, cleaned: dict[str, Any], asset) -> list:
-    upload = cleaned.pop("style_upload", None)
-    if not upload:
-        return []
-    upload.seek(0)
-    style = asset_create_from_upload(
-        owner=user, uploaded=upload, filename=upload.name, size=upload.size
-    )
-    cleaned["style_asset"] = str(style.public_id)
-    return [style]
-
-
-def _style_bytes(params: dict[str, Any], inputs: list) -> bytes:
+def _style_bytes(params: dict[str, Any], inputs: list, files: dict) -> bytes:
+    if "style_upload" in files:
+        return files["style_upload"]  # uploaded with the form: a private file of the job
     owner = inputs[0].owner_id
     style = Asset.objects.filter(
         owner_id=owner, public_id=params.get("style_asset"), status=Asset.Status.READY
@@ -66,7 +55,7 @@ def _style_bytes(params: dict[str, Any], inputs: list) -> bytes:
     return read_asset(style)
 
 
-def _build(spec, params: dict[str, Any], inputs: list) -> ProviderRequest:
+def _build(spec, params: dict[str, Any], inputs: list, files: dict) -> ProviderRequest:
     request = ProviderRequest(
         capability=next(c for c in spec.capabilities if c.value.startswith(("control", "style"))),
         image=read_asset(inputs[0]),
@@ -84,7 +73,7 @@ def _build(spec, params: dict[str, Any], inputs: list) -> ProviderRequest:
         },
     )
     if spec.id == "style-transfer":
-        request.extra_images["style_image"] = _style_bytes(params, inputs)
+        request.extra_images["style_image"] = _style_bytes(params, inputs, files)
     return request
 
 
@@ -155,6 +144,6 @@ register(
         "Transferring the style…",
         StyleTransferForm,
         "This image's content in the style of another image.",
-        store_inputs=_store_style,
+        runner_takes_files=True,
     ),
 )

@@ -1,14 +1,18 @@
 """Prompt enhancement: a deterministic local composer, and an optional LLM rewrite.
 
-The local enhancer builds one clear prompt from the subject, the style preset, the brand
-persona and the template's intent, plus composition, lighting and quality cues. With a
-text-capable provider configured, an LLM rewrites that draft; if it fails, the local
-result stands. The user always sees the text before generating.
+The prompt stays the user's: the local enhancer keeps their words first and adds only
+short cues (style, persona, composition for the template's shape, lighting, quality),
+never a template's description. With a text-capable provider configured, an LLM rewrites
+the user's words; the instruction and the template/style guidance travel as the model's
+system instruction, never inside the text it rewrites, and an answer that repeats the
+instruction is thrown away for the local result. The user always sees the text before
+generating.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from providers.base import Capability, ProviderError, ProviderRequest
@@ -59,7 +63,12 @@ def compose_prompt(
     persona=None,
     template: CreateTemplate | None = None,
 ) -> str:
-    """The final prompt sent to providers: subject first, then style, persona, intent."""
+    """The final prompt sent to providers: the user's words first, then style and persona.
+
+    The template shapes the request through its size (width/height or aspect ratio, sent
+    as separate fields), not through words: its description is written for people picking
+    a template, not for an image model. ``template`` is accepted for symmetry and ignored.
+    """
     parts = [prompt.strip().rstrip(".")]
     if style is not None:
         parts.append(style.prompt)
@@ -68,10 +77,6 @@ def compose_prompt(
             parts.append(persona.visual_style)
         if persona.colours:
             parts.append("brand colour palette " + " ".join(persona.colours))
-    if template is not None:
-        parts.append(
-            f"designed for {template.format.label} ({template.use_case.rstrip('.').lower()})"
-        )
     return ", ".join(_dedupe(parts))
 
 
@@ -103,10 +108,44 @@ def enhance_local(
 
 
 INSTRUCTION = (
-    "Rewrite this draft into one vivid image-generation prompt of at most 90 words. Keep "
-    "the subject and every constraint; add concrete detail about composition, lighting and "
-    "materials. Answer with the prompt only.\n\nDraft: "
+    "You turn a person's idea into one prompt for an image generator. Keep their subject, "
+    "wording and every constraint they gave; add concrete specifics about framing, "
+    "lighting and materials. Reply with the prompt alone: at most 90 words, no preamble, no "
+    "quotes, and never repeat these instructions."
 )
+
+
+def instruction_for(*, style=None, persona=None, template=None) -> str:
+    """The system instruction for an LLM rewrite, with the guidance as short notes.
+
+    Template and style guidance go here, as notes to the model, so none of it is pasted
+    into the user's text: the template by its shape and platform, never its description.
+    """
+    notes = []
+    if template is not None:
+        w, h = template.width, template.height
+        shape = "square" if abs(w - h) < 0.1 * max(w, h) else ("portrait" if h > w else "landscape")
+        notes.append(f"Frame: {shape} ({template.aspect_label}), for {template.format.label}.")
+    if style is not None:
+        notes.append(f"Look: {style.name.lower()} ({style.prompt}).")
+    if persona is not None:
+        if persona.visual_style:
+            notes.append(f"Brand look: {persona.visual_style}.")
+        if persona.voice:
+            notes.append(f"Mood: {persona.voice}.")
+    return " ".join([INSTRUCTION, *notes])
+
+
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def echoes_instruction(text: str, instruction: str, *, run: int = 5) -> bool:
+    """True when ``text`` repeats ``run`` or more consecutive words of ``instruction``."""
+    words = _WORD.findall(instruction.lower())
+    said = " " + " ".join(_WORD.findall(text.lower())) + " "
+    return any(
+        f" {' '.join(words[i : i + run])} " in said for i in range(max(0, len(words) - run + 1))
+    )
 
 
 def enhance(
@@ -135,11 +174,14 @@ def enhance(
         return local
     if allow_llm is not None and not allow_llm(route.provider.name):
         return local
+    instruction = instruction_for(style=style, persona=persona, template=template)
     try:
         result = registry.execute(
             route,
             ProviderRequest(
-                capability=Capability.PROMPT_ENHANCE, prompt=INSTRUCTION + local.prompt
+                capability=Capability.PROMPT_ENHANCE,
+                prompt=prompt.strip(),
+                params={"instruction": instruction},
             ),
         )
     except ProviderError as exc:
@@ -151,6 +193,9 @@ def enhance(
         return local
     text = str(result.meta.get("text", "")).strip().strip('"')
     if not text:
+        return local
+    if echoes_instruction(text, instruction):
+        logger.info("prompt rewrite by %s repeated its instruction; using the local one", route)
         return local
     return Enhanced(
         prompt=text, negative=local.negative, method=f"{route.provider.name}/{route.model.id}"

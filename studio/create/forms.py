@@ -8,6 +8,7 @@ from django import forms
 
 from studio.jobs.forms import OperationForm
 
+from . import limits
 from .models import Persona
 from .services import MANAGED_PARAMS, spec_for
 from .styles import CREATE_TEMPLATES, STYLE_PRESETS
@@ -107,10 +108,16 @@ class CreateForm(forms.Form):
     height = forms.IntegerField(min_value=64, max_value=4096, required=False, label="Height (px)")
     seed = forms.IntegerField(min_value=0, max_value=2_147_483_647, required=False, label="Seed")
 
-    def __init__(self, *args, user=None, engines=None, **kwargs):
+    def __init__(self, *args, user=None, engines=None, plan=None, **kwargs):
 
         super().__init__(*args, **kwargs)
         self.user = user
+        # Plan-limited controls: the slider stops at the plan's maximum; higher values and
+        # models outside the plan are shown locked, with the plan that unlocks them.
+        self.plan = plan
+        self.variation_steps = limits.variation_steps(plan)
+        usable = max((s.value for s in self.variation_steps if not s.locked), default=1)
+        self.fields["variations"].widget.attrs["max"] = usable
         grouped: dict[str, list] = {}
         for t in CREATE_TEMPLATES:
             grouped.setdefault(t.format.platform_label, []).append(
@@ -123,6 +130,12 @@ class CreateForm(forms.Form):
             (str(p.public_id), p.name) for p in self.personas
         ]
         self.fields["engine"].choices = engines or [("auto", "Auto")]
+        self.locked_engines = limits.locked_engines(plan, self.fields["engine"].choices)
+        # (value, label, the plan that unlocks it or "" when usable) for the template.
+        self.engine_options = [
+            (value, label, value in self.locked_engines, self.locked_engines.get(value, ""))
+            for value, label in self.fields["engine"].choices
+        ]
         self.advanced_specs = []
 
     def persona_obj(self):
@@ -180,6 +193,24 @@ class VaryForm(OperationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.asset is not None:
+            # The count stops at what the owner's plan allows; the help names what unlocks more.
+            from billing.services import subscription_for
+
+            plan = subscription_for(user=self.asset.owner).plan
+            steps = limits.variation_steps(plan)
+            usable = max((s.value for s in steps if not s.locked), default=1)
+            field = self.fields["variations"]
+            field.widget.attrs["max"] = usable
+            field.initial = min(field.initial, usable)
+            locked = limits.locked_ranges(steps)
+            if locked:
+                field.help_text = f"Up to {usable} on your {plan.name} plan; " + ", ".join(
+                    f"{r.label} with {r.plan}" for r in locked
+                )
+                if not limits.upgrade_help()["payments_enabled"]:
+                    field.help_text += " (ask the person who runs this studio to change plans)"
+                field.help_text += "."
         if self.asset is not None and not self.is_bound:
             self.initial.setdefault(
                 "prompt", (self.asset.params or {}).get("prompt") or self.asset.prompt

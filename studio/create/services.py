@@ -270,8 +270,9 @@ def run_generate(
 ) -> ProviderResult:
     """Make every variation, at most ``MAX_PARALLEL`` provider calls at a time.
 
-    With Auto, a variation whose provider fails transiently moves on to the next ranked
-    route. Returns the successful images; ``meta`` says how many are billable and which
+    With Auto, a variation moves on to the next ranked route when its provider fails
+    transiently or refuses the model or its parameters (``Registry.execute_routes``); the
+    routes left and why are kept in ``meta["route_notes"]``. Returns the successful images; ``meta`` says how many are billable and which
     variations failed and why. Raises the first error if none succeeded.
     """
     registry = app_registry()
@@ -282,36 +283,29 @@ def run_generate(
         with inputs[0].file.open("rb") as fh:
             image = fh.read()
 
+    skipped: dict[int, list[dict[str, str]]] = {}
+
     def one(index: int) -> tuple[int, ProviderOutput | None, str]:
         seed = params["seeds"][index]
-        last_error = ""
-        for attempt, route in enumerate(routes):
-            try:
-                provider = registry.get(route["provider"])
-                spec = next(s for s in provider.models() if s.id == route["model"])
-                result = registry.execute(provider, _request_for(spec, params, seed, image))
-                if not result.outputs:
-                    raise ProviderError("The provider returned no image.", provider=provider.name)
-                out = _finish(
-                    result.outputs[0],
-                    params,
-                    provider=provider.name,
-                    model=spec.id,
-                    seed=seed,
-                    index=index,
-                )
-                return index, out, ""
-            except ProviderError as exc:
-                last_error = exc.user_message
-                if exc.transient and attempt + 1 < len(routes):
-                    logger.info(
-                        "variation %s: %s failed transiently, trying the next route", index, route
-                    )
-                    continue
-                return index, None, last_error
-            except StopIteration:
-                return index, None, "That model is no longer offered by the provider."
-        return index, None, last_error or "No provider could make this variation."
+        try:
+            result = registry.execute_routes(
+                [(route["provider"], route["model"]) for route in routes],
+                lambda spec: _request_for(spec, params, seed, image),
+            )
+            if not result.outputs:
+                raise ProviderError("The provider returned no image.", provider=result.provider)
+        except ProviderError as exc:
+            return index, None, exc.user_message
+        skipped[index] = result.meta.get("skipped_routes", [])
+        out = _finish(
+            result.outputs[0],
+            params,
+            provider=result.provider,
+            model=result.model,
+            seed=seed,
+            index=index,
+        )
+        return index, out, ""
 
     results: dict[int, ProviderOutput] = {}
     failures: dict[int, str] = {}
@@ -361,6 +355,7 @@ def run_generate(
             "failed": [{"variation": i + 1, "error": e} for i, e in sorted(failures.items())],
             "reason": params.get("reason", ""),
             "fallback_used": any(p != params["provider"] for p, _ in used),
+            "route_notes": sorted({s["reason"] for notes in skipped.values() for s in notes}),
             "provider_used": outputs[0].meta["provider"],
         },
     )

@@ -22,7 +22,7 @@ from studio.jobs.provider_health import app_registry
 from studio.jobs.services import job_check, job_create
 from studio.jobs.spec_forms import field_for
 
-from . import enhance
+from . import enhance, limits
 from . import services as create
 from .forms import CreateForm, PersonaForm
 from .models import Persona
@@ -85,13 +85,15 @@ def _recall_initial(request) -> dict:
     return initial
 
 
-def _params_or_check(request, form):
-    """Build the job params from a valid form, or return a denied QuoteCheck explaining why."""
+def _plan(request):
+    return billing.subscription_for(user=request.user).plan
+
+
+def _params_or_check(request, cleaned: dict, persona=None):
+    """Build the job params from cleaned form data, or return a denied QuoteCheck explaining
+    why."""
     try:
-        plan = billing.subscription_for(user=request.user).plan
-        params = create.build_generate_params(
-            form.cleaned_data, persona=form.persona_obj(), plan=plan
-        )
+        params = create.build_generate_params(cleaned, persona=persona, plan=_plan(request))
     except ProviderError as exc:
         return None, billing.QuoteCheck(
             credits=0, label="—", allowed=False, reason=exc.user_message
@@ -99,13 +101,53 @@ def _params_or_check(request, form):
     return params, None
 
 
-def _context(request, form, *, check=None, job=None):
+def _priceable(form) -> dict | None:
+    """What a quote needs from the form: its cleaned data, even while the prompt is still
+    empty (the price doesn't depend on the words); None when something else is missing."""
+    if form.is_valid():
+        return form.cleaned_data
+    if set(form.errors) == {"prompt"}:
+        return {**form.cleaned_data, "prompt": ""}
+    return None
+
+
+def _quote(request, form) -> tuple[billing.QuoteCheck, str]:
+    """(the cost button's check, the route note: Auto's choice and why) for ``form``."""
+    cleaned = _priceable(form)
+    if cleaned is None:
+        errors = [e for name, errs in form.errors.items() if name != "prompt" for e in errs]
+        reason = errors[0] if errors else "Check the form."
+        return billing.QuoteCheck(credits=0, label="—", allowed=False, reason=reason), ""
+    params, denied = _params_or_check(request, cleaned, form.persona_obj())
+    if denied:
+        return denied, ""
+    check = job_check(
+        user=request.user, operation=registry.get_operation("create.generate"), params=params
+    )
+    return check, params.get("reason", "")
+
+
+def _bound_from_initial(request, initial: dict, engines) -> CreateForm:
+    """A bound copy of the first render's form, to price it before the user types."""
+    data = {}
+    for name, field in CreateForm.base_fields.items():
+        value = initial.get(name, field.initial)
+        if value not in (None, ""):
+            data[name] = value
+    for name, value in (initial.get("advanced") or {}).items():
+        data[f"adv_{name}"] = value
+    return CreateForm(data, user=request.user, engines=engines, plan=_plan(request))
+
+
+def _context(request, form, *, check=None, job=None, route_reason=""):
     op = registry.get_operation("create.generate")
     engines = create.generative_models()
+    steps = form.variation_steps
     return {
         "form": form,
         "op": op,
         "check": check,
+        "route_reason": route_reason,
         "verb": _verb(form),
         "job": job,
         "has_providers": bool(engines),
@@ -115,6 +157,11 @@ def _context(request, form, *, check=None, job=None):
         "recommended": template_recommend(
             form["prompt"].value() or "", recent=_recent_templates(request.user)
         ),
+        "plan": form.plan,
+        "variation_steps": steps,
+        "variations_max": max((s.value for s in steps if not s.locked), default=1),
+        "locked_variations": limits.locked_ranges(steps),
+        "upgrade": limits.upgrade_help(),
     }
 
 
@@ -127,33 +174,22 @@ def _verb(form) -> str:
     return f"Generate {n}" if n > 1 else "Generate"
 
 
-def _check_for(request, form):
-    if not form.is_valid():
-        return billing.QuoteCheck(
-            credits=0, label="—", allowed=False, reason="Fill in the prompt and size first."
-        )
-    params, denied = _params_or_check(request, form)
-    if denied:
-        return denied
-    return job_check(
-        user=request.user, operation=registry.get_operation("create.generate"), params=params
-    )
-
-
 @login_required
 def create_page(request):
     engines = create.engine_choices()
+    plan = _plan(request)
     if request.method == "POST":
-        form = CreateForm(request.POST, user=request.user, engines=engines)
+        form = CreateForm(request.POST, user=request.user, engines=engines, plan=plan)
         check = None
         if request.GET.get("estimate") == "1":
+            check, reason = _quote(request, form)
             return render(
                 request,
-                "components/cost_button.html",
-                {"check": _check_for(request, form), "verb": _verb(form)},
+                "create/create.html#estimate",
+                {"check": check, "verb": _verb(form), "route_reason": reason, "oob": False},
             )
         if form.is_valid():
-            params, denied = _params_or_check(request, form)
+            params, denied = _params_or_check(request, form.cleaned_data, form.persona_obj())
             if denied:
                 check = denied
                 form.add_error(None, denied.reason)
@@ -174,7 +210,8 @@ def create_page(request):
                             request, "components/job_card.html", {"job": job, "fragment": True}
                         )
                     return redirect(job)
-        context = _context(request, form, check=check or _check_for(request, form))
+        quoted, reason = _quote(request, form)
+        context = _context(request, form, check=check or quoted, route_reason=reason)
         if is_fragment(request):
             response = render(request, "create/create.html#create-form", context)
             swap_into_self(response, "#create-form")
@@ -192,17 +229,20 @@ def create_page(request):
                 "style": persona.default_style,
             }
     initial.setdefault("template", "instagram-square")
+    # Priced from the first render: the button shows what this form costs as it stands,
+    # and the route note what Auto would pick, before the user changes anything.
+    if create.generative_models():
+        check, reason = _quote(request, _bound_from_initial(request, initial, engines))
+    else:
+        check = billing.QuoteCheck(
+            credits=0, label="—", allowed=False, reason="Configure a provider to generate."
+        )
+        reason = ""
     advanced = initial.pop("advanced", {})
-    form = CreateForm(initial=initial, user=request.user, engines=engines)
-    context = _context(request, form, check=None)
+    form = CreateForm(initial=initial, user=request.user, engines=engines, plan=plan)
+    context = _context(request, form, check=check, route_reason=reason)
     context["advanced_initial"] = advanced
     context["advanced_fields"] = _advanced_fields(initial.get("engine", "auto"), advanced)
-    context["check"] = billing.QuoteCheck(
-        credits=0,
-        label="see price",
-        allowed=bool(context["has_providers"]),
-        reason="" if context["has_providers"] else "Configure a provider to generate.",
-    )
     return render(request, "create/create.html", context)
 
 

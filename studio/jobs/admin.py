@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from billing.services import BillingError
 
-from .models import Job
+from .models import Job, JobFile
 from .services import job_cancel, job_retry
 
 
@@ -74,3 +74,12 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # jobs are created by the pipeline, with a credit hold
+
+
+@admin.register(JobFile)
+class JobFileAdmin(admin.ModelAdmin):
+    list_display = ["job", "role", "width", "height", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["job__public_id", "job__owner__email"]
+    raw_id_fields = ["job"]
+    readonly_fields = ["file", "width", "height", "created_at"]

@@ -1,4 +1,5 @@
 import uuid
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
@@ -106,3 +107,31 @@ class Job(models.Model):
     def operation_label(self) -> str:
         op = registry.OPERATIONS.get(self.operation)
         return op.label if op else self.operation
+
+
+def job_file_upload_to(instance: "JobFile", filename: str) -> str:
+    """``jobs/<owner id>/<yyyy>/<mm>/<job public id>-<role>.<ext>``: no user text in the name."""
+    ext = PurePosixPath(filename).suffix.lower() or ".bin"
+    now = timezone.now()
+    job = instance.job
+    return f"jobs/{job.owner_id}/{now:%Y/%m}/{job.public_id.hex}-{instance.role}{ext}"
+
+
+class JobFile(models.Model):
+    """A private input file of one job that is not a library image: the mask of an edit,
+    a background or light reference. Kept with the job so its page can show and reuse it."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="files")
+    role = models.CharField(max_length=32)  # "mask", "background_reference", …
+    file = models.FileField(upload_to=job_file_upload_to, max_length=255)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "role"], name="job_file_unique_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} of {self.job_id}"

@@ -65,11 +65,13 @@ class Operation:
     price_key: str = ""
     # Replaces the single provider call (e.g. variations in parallel with fallback).
     runner: Callable[..., Any] | None = None
-    uses_mask: bool = False  # the second input asset is a mask (white = change)
-    # Stores extra uploaded inputs (a style image, a speech recording) once the form is
-    # valid: (user, cleaned, asset) -> assets appended to the job's inputs. It pops its
-    # upload fields from ``cleaned``; the assets are discarded again if no job is created.
-    store_inputs: Callable[..., list] | None = None
+    uses_mask: bool = False  # the job's "mask" file (white = change) goes to the provider
+    # Turns the stored mask into the one the provider gets (e.g. grown and feathered by the
+    # job's params): ``(mask bytes, params) -> mask bytes``.
+    prepare_mask: Callable[[bytes, dict[str, Any]], bytes] | None = None
+    # The runner also gets the job's private input files by role (``files={...}``): a style
+    # image or a speech recording uploaded with the form.
+    runner_takes_files: bool = False
     # Plan limits this job touches, as billing.preflight keyword arguments, from the
     # job's params and its input assets.
     limits: Callable[[dict[str, Any], list], dict[str, Any]] = field(

@@ -24,8 +24,9 @@ from providers.base import (
 
 from .provider_health import app_registry
 
-# build(spec, params, inputs) -> the request; finish(result, params, inputs) -> result.
-Build = Callable[[ModelSpec, dict[str, Any], list], ProviderRequest]
+# build(spec, params, inputs, files) -> the request; finish(result, params, inputs) -> result.
+# ``files`` are the job's private input files by role (an uploaded style image, a recording).
+Build = Callable[[ModelSpec, dict[str, Any], list, dict[str, bytes]], ProviderRequest]
 Finish = Callable[[ProviderResult, dict[str, Any], list], ProviderResult]
 
 
@@ -46,7 +47,7 @@ def model_spec(provider_name: str, model_id: str, registry=None) -> tuple[Any, M
 def provider_runner(build: Build, finish: Finish | None = None):
     """An ``Operation.runner`` that runs the job's settled model with a built request."""
 
-    def run(*, params, inputs, progress, cancel, report=None) -> ProviderResult:
+    def run(*, params, inputs, progress, cancel, report=None, files=None) -> ProviderResult:
         registry = app_registry()
         provider_name = params.get("provider") or ""
         # The offline engine's model is named apart: plans never lock offline models.
@@ -54,7 +55,7 @@ def provider_runner(build: Build, finish: Finish | None = None):
         if not provider_name or not model_id:
             raise ProviderError("This job has no model to run.")
         provider, spec = model_spec(provider_name, model_id, registry)
-        request = build(spec, params, inputs)
+        request = build(spec, params, inputs, dict(files or {}))
         request.model = spec.id
         result = registry.execute(provider, request, progress=progress, cancel=cancel)
         if not result.outputs:

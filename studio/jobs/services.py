@@ -4,19 +4,35 @@ create (quote, hold, enqueue on commit) → claim (queued→running, once) → r
 with progress → store outputs through ``assets`` → capture the hold and succeed; or fail /
 cancel and release the hold. Every state change is a conditional UPDATE, so a redelivered
 or duplicated task never runs the work twice and never charges twice.
+
+Retries: one layer per failure. The provider's HTTP client retries short faults inside the
+call (a dropped connection, a 5xx, a 429 or a loading model whose wait is at most a few
+seconds): at most ``RetryPolicy.max_attempts`` (3) attempts within its deadline. A fault
+that names a longer wait (``Retry-After: 60``, a model that needs 20 s to load) comes back
+at once with ``retry_later`` set, and only then does this pipeline re-queue the job, after
+that wait (capped at ``MAX_COUNTDOWN``), at most ``tasks.MAX_RETRIES`` (2) times. A fault
+the client already retried to the end fails the job (Create's Auto tries its next route
+first). Worst case for one request: (1 + 2) runs × 3 attempts = 9 HTTP attempts, waiting
+at most 3 × the client's 30 s deadline plus 2 × ``MAX_COUNTDOWN``.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import threading
 import time
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from PIL import Image
 
 from assets.models import Asset
 from assets.services import asset_create_output, asset_update_analysis
@@ -24,16 +40,21 @@ from billing import pricing
 from billing import services as billing
 from providers.base import (
     Canceled,
+    ProviderConfigError,
     ProviderError,
     ProviderRequest,
+    ProviderUnavailable,
 )
 
-from .models import Job
+from .models import Job, JobFile
 from .provider_health import app_registry
 from .registry import Operation, get_operation
 from .tasks import job_run_task as _job_run_task
 
 logger = logging.getLogger(__name__)
+
+#: The longest a job waits in the queue before it runs again for a provider's Retry-After.
+MAX_COUNTDOWN = 300.0
 
 GENERIC_FAILURE = (
     "Something went wrong on our side while running this job. Your credits were not charged."
@@ -51,12 +72,14 @@ class JobRetryLater(Exception):
 
 def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
     """What a job with these params costs: the same figure the pipeline holds and captures."""
+    provider = params.get("provider") or operation.provider
     return pricing.estimate(
         # An operation whose price depends on the method chosen (e.g. Upscale's Auto) names
         # the price key in its params, settled by its expand_params hook before any hold.
         operation=params.get("price_key") or operation.price_key or operation.key,
-        provider=params.get("provider") or operation.provider,
-        model=params.get("model", ""),
+        provider=provider,
+        # Offline models are priced per operation and are in every plan.
+        model=params.get("model", "") if provider != "local" else "",
         tier=params.get("tier", ""),
         quantity=operation.quantity(params),
         seconds=float(params.get("seconds") or 0),
@@ -66,11 +89,16 @@ def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
 def _preflight_kwargs(
     *, user, operation: Operation, params: dict[str, Any], inputs: list | None = None
 ) -> dict[str, Any]:
+    provider = params.get("provider") or operation.provider
     return {
         "module": operation.module,
-        "provider": params.get("provider") or operation.provider,
-        "model": params.get("model", ""),
+        "provider": provider,
+        # Plans list provider models; the offline engine's models are in every plan.
+        "model": params.get("model", "") if provider != "local" else "",
         "active_jobs": Job.objects.filter(owner=user, status__in=Job.ACTIVE_STATUSES).count(),
+        "jobs_last_hour": Job.objects.filter(
+            owner=user, created_at__gte=timezone.now() - timedelta(hours=1)
+        ).count(),
         **operation.limits(params, inputs or []),
     }
 
@@ -102,12 +130,15 @@ def job_create(
     params: dict[str, Any] | None = None,
     queue: str = Job.Queue.INTERACTIVE,
     retry_of: Job | None = None,
+    files: dict[str, Any] | None = None,
 ) -> Job:
     """Create a queued job, place its credit hold and enqueue it once the row is committed.
 
     Give the form's ``cleaned`` data (turned into params by the catalog), or ready ``params``
-    (a retry). Raises ``billing.services.BillingError`` (nothing created) when credits
-    don't cover it.
+    (a retry). ``files`` are private inputs that are not library images (``{"mask": upload}``;
+    uploads or bytes), kept as the job's ``JobFile`` rows. Raises
+    ``billing.services.BillingError`` (nothing created, nothing stored) when credits don't
+    cover it.
     """
     if params is None:
         params = operation.build_params(cleaned or {}, inputs)
@@ -146,8 +177,45 @@ def job_create(
             provider=job.provider,
             reason=operation.label,
         )
+        stored: list[JobFile] = []
+        try:
+            for role, content in (files or {}).items():
+                stored.append(_job_file_store(job=job, role=role, content=content))
+        except Exception:
+            # The transaction rolls the rows back; the storage is not transactional.
+            for item in stored:
+                item.file.storage.delete(item.file.name)
+            raise
         _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
     return job
+
+
+def _job_file_store(*, job: Job, role: str, content: Any) -> JobFile:
+    """Save one private input file of ``job`` (an upload, a Django ``File`` or bytes)."""
+    if isinstance(content, bytes):
+        data, name = content, f"{role}.png"
+    else:
+        content.seek(0)
+        data, name = content.read(), getattr(content, "name", "") or f"{role}.png"
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+    except (OSError, ValueError):  # not an image: the form decided it may be stored
+        width = height = None
+    item = JobFile(job=job, role=role, width=width, height=height)
+    item.file.save(name, ContentFile(data), save=False)
+    item.full_clean()
+    item.save()
+    return item
+
+
+def job_files_read(*, job: Job) -> dict[str, bytes]:
+    """The job's private input files by role (``{"mask": b"..."}``)."""
+    found: dict[str, bytes] = {}
+    for item in job.files.all():
+        with item.file.open("rb") as fh:
+            found[item.role] = fh.read()
+    return found
 
 
 def job_retry(*, job: Job) -> Job:
@@ -165,6 +233,7 @@ def job_retry(*, job: Job) -> Job:
         inputs=inputs,
         queue=job.queue,
         retry_of=job,
+        files=job_files_read(job=job),
     )
 
 
@@ -248,12 +317,52 @@ def _read_input(asset: Asset) -> bytes:
         return fh.read()
 
 
+class _Heartbeat:
+    """While a job runs in this process, touch its heartbeat every ``JOB_HEARTBEAT_SECONDS``
+    from a side thread, so a long step (an upscale, an inpaint, a social pack, a slow
+    provider) never looks stale, and ``JOB_STALE_AFTER`` can be a minute or two. A killed
+    worker takes the thread with it: the heartbeat stops and the sweeper recovers the job."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"job-{job_id}-heartbeat")
+        self.thread.daemon = True
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        try:
+            while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                try:
+                    Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:  # noqa: BLE001 - a missed beat must not stop the job
+                    logger.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
+        finally:
+            connection.close()
+
+
 def job_run(*, job_id: int, retries_left: int = 0) -> str:
+    """Run a queued job to the end, its heartbeat beating meanwhile (see ``_Heartbeat``)."""
+    with _Heartbeat(job_id):
+        return _job_run(job_id=job_id, retries_left=retries_left)
+
+
+def _job_run(*, job_id: int, retries_left: int = 0) -> str:
     """Run a queued job to the end. Returns the job's final (or current) status.
 
     Safe to call more than once for the same job: only the call that claims it works.
-    Raises ``JobRetryLater`` on a transient provider fault when retries are left (the job is
-    back in ``queued``); otherwise every failure ends as a failed job with its hold released.
+    Raises ``JobRetryLater`` when the provider asks to come back later (``retry_later``, see
+    the module docstring) and retries are left (the job is back in ``queued``); otherwise
+    every failure ends as a failed job with its hold released.
     """
     if not _claim(job_id):
         status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
@@ -281,21 +390,38 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
                 progress=lambda pct, msg: _job_progress(job.pk, pct, msg),
             )
         output_format = params.pop("output_format", "png")
+        files = job_files_read(job=job)
+        mask = files.pop("mask", None)
+        if mask is None and operation.uses_mask and len(inputs) > 1:
+            mask = _read_input(inputs[1])  # jobs from before masks were kept with the job
+        if mask is not None and operation.prepare_mask is not None:
+            mask = operation.prepare_mask(mask, params)
+        routes = params.get("routes")
         request = ProviderRequest(
             capability=operation.capability,
             model=job.model or operation.model,
             image=_read_input(inputs[0]) if inputs else None,
-            mask=_read_input(inputs[1]) if operation.uses_mask and len(inputs) > 1 else None,
+            mask=mask if operation.uses_mask else None,
+            extra_images=files,
             output_format=output_format,
-            params=params,
+            params={k: v for k, v in params.items() if k != "routes"},
         )
         if operation.runner is not None:
             result = operation.runner(
                 params=params,
                 inputs=inputs,
+                **({"files": files} if operation.runner_takes_files else {}),
                 progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
                 cancel=_CancelProbe(job.pk),
                 report=lambda detail: _job_report(job.pk, detail),
+            )
+        elif routes:
+            result = _execute_routes(
+                job=job,
+                request=request,
+                routes=routes,
+                progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
+                cancel=_CancelProbe(job.pk),
             )
         else:
             registry = app_registry()
@@ -309,8 +435,8 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
     except Canceled:
         return Job.Status.CANCELED
     except ProviderError as exc:
-        if exc.transient and retries_left > 0:
-            countdown = exc.retry_after or min(60, 2 ** (job.attempts + 1))
+        if exc.retry_later and retries_left > 0:
+            countdown = min(MAX_COUNTDOWN, exc.retry_after or 2 ** (job.attempts + 1))
             Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
                 status=Job.Status.QUEUED,
                 message=f"{exc.user_message} Retrying in {countdown:.0f} s…",
@@ -373,6 +499,66 @@ def job_run(*, job_id: int, retries_left: int = 0) -> str:
         discard_assets(created)
         job_fail(job_id=job.pk, message=GENERIC_FAILURE, code="storage")
         return Job.Status.FAILED
+
+
+# Job params that choose and explain the route, or price it; never sent to a model.
+_ROUTING_PARAMS = ("provider", "model", "reason", "engine", "tier")
+# Job params that are fields of the provider request rather than model parameters.
+_REQUEST_FIELDS = ("prompt", "negative_prompt", "seed")
+
+
+def request_for_model(request: ProviderRequest, spec) -> ProviderRequest:
+    """``request`` as the model ``spec`` takes it: the prompt, negative prompt and seed as
+    request fields where the model accepts them, and only the parameters it declares (the
+    form offers the union of its models' parameters and hides the others)."""
+    params = {k: v for k, v in request.params.items() if k not in _ROUTING_PARAMS}
+    fields = {name: params.pop(name, None) for name in _REQUEST_FIELDS}
+    declared = {p.name for p in spec.params}
+    seed = fields["seed"]
+    return replace(
+        request,
+        model=spec.id,
+        prompt=str(fields["prompt"] or ""),
+        negative_prompt=str(fields["negative_prompt"] or "")
+        if spec.accepts_negative_prompt
+        else "",
+        seed=int(seed) if seed not in (None, "") and spec.accepts_seed else None,
+        params={k: v for k, v in params.items() if k in declared},
+    )
+
+
+def _execute_routes(*, job: Job, request: ProviderRequest, routes: list[dict], progress, cancel):
+    """Run ``request`` on the job's routes in order (the model picker's choice or Auto's
+    ranking). The next route is tried only when a provider is down or not configured, or
+    fails transiently on the last route's retry budget; a refused request ends the job."""
+    registry = app_registry()
+    last: ProviderError | None = None
+    for index, route in enumerate(routes):
+        try:
+            provider = registry.get(route["provider"])
+            spec = provider.model(route["model"])
+        except (KeyError, ProviderError) as exc:
+            last = exc if isinstance(exc, ProviderError) else None
+            continue
+        try:
+            result = registry.execute(
+                provider, request_for_model(request, spec), progress=progress, cancel=cancel
+            )
+        except (ProviderUnavailable, ProviderConfigError) as exc:
+            last = exc
+        except ProviderError as exc:
+            if not exc.transient or index + 1 >= len(routes):
+                raise
+            last = exc
+        else:
+            if index:
+                result.meta.setdefault("fallback_used", True)
+            result.meta.setdefault("provider_used", provider.name)
+            if (result.provider, result.model) != (job.provider, job.model):
+                Job.objects.filter(pk=job.pk).update(provider=result.provider, model=result.model)
+            return result
+        logger.info("job %s: route %s failed (%s), trying the next", job.public_id, route, last)
+    raise last or ProviderUnavailable("No provider could run this job.")
 
 
 def discard_assets(assets: list[Asset]) -> None:

@@ -7,13 +7,14 @@ from typing import Any
 
 from django import forms
 
+from media import FORMATS
 from providers.base import ModelSpec, ParamSpec
 from providers.local import LocalEngine
 
 from .forms import OperationForm
 from .registry import Operation
 
-_FORMAT_LABELS = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP"}
+_FORMAT_LABELS = {f.key: f.label for f in FORMATS.values()}
 
 
 def field_for(param: ParamSpec) -> forms.Field:

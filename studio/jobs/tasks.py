@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 # The pipeline's services enqueue these tasks, so the tasks import the services when they
 # run (a module-level import would close a services <-> tasks cycle).
 
-MAX_RETRIES = 4
+#: Re-runs of a job whose provider asked to come back later (see ``services`` on retries).
+MAX_RETRIES = 2
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -9,7 +10,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from assets.archive import zip_stream
 from assets.selectors import asset_get_for_owner, asset_list
-from assets.services import asset_create_from_upload
 from billing.services import BillingError, QuoteCheck
 from imagestudio.htmx import is_fragment, swap_into_self
 from providers.base import ProviderError
@@ -17,7 +17,7 @@ from providers.base import ProviderError
 from . import registry
 from .provider_health import app_registry
 from .selectors import job_get_for_owner, job_list
-from .services import discard_assets, job_cancel, job_check, job_create, job_retry
+from .services import job_cancel, job_check, job_create, job_retry
 
 
 def _operation_or_404(key: str) -> registry.Operation:
@@ -27,26 +27,27 @@ def _operation_or_404(key: str) -> registry.Operation:
         raise Http404("No such operation") from None
 
 
-def _store_mask(user, upload, asset):
-    """Keep an uploaded mask as an asset linked to the image it masks (its parent).
+def _not_installed(op) -> tuple[str, str]:
+    """Why an offline model can't run here: (what a creator reads, the install command for
+    staff), or ("", "") when it can.
 
-    The engine scales a mask of another size onto the image.
+    The engine's hint reads "<Feature> is not installed: <command>". Installing is the
+    operator's business, so creators are told the feature is missing on this server and
+    whom to ask; only staff see the command.
     """
-    mask = asset_create_from_upload(
-        owner=user, uploaded=upload, filename=upload.name, size=upload.size
-    )
-    mask.parent = asset
-    mask.save(update_fields=["parent", "updated_at"])
-    return mask
-
-
-def _not_installed(op) -> str:
-    """Why an offline model can't run here (an install hint), or ""."""
     if op.provider != "local" or not op.model:
-        return ""
+        return "", ""
     engine = app_registry().get("local")
     reason = getattr(engine, "unavailable_reason", None)
-    return reason(op.model) if reason else ""
+    hint = reason(op.model) if reason else ""
+    if not hint:
+        return "", ""
+    feature, _, command = hint.partition(": ")
+    feature = feature.removesuffix(" is not installed").strip() or op.label
+    message = (
+        f"{feature} is not installed on this server. Ask the person who runs this studio to add it."
+    )
+    return message, command.strip()
 
 
 def _run_operation_form(request, *, asset, op, template: str, extra: dict | None = None):
@@ -62,26 +63,26 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
         initial = {k: v for k, v in request.GET.items() if k in op.form_class.base_fields}
         form = op.form_class(initial=initial, asset=asset)
     estimating = request.GET.get("estimate") == "1"
-    if request.method == "POST" and not estimating and form.is_valid():
+    missing, install_command = _not_installed(op)
+    if request.method == "POST" and not estimating and missing:
+        form.add_error(None, missing)  # nothing to run it with: no job, no charge
+    elif request.method == "POST" and not estimating and form.is_valid():
         cleaned = dict(form.cleaned_data)
-        inputs = [asset]
+        # Uploaded files (a mask, a reference image) are private files of the job, never
+        # library images; they are stored only once the job and its hold exist.
+        files = {k: cleaned.pop(k) for k in list(cleaned) if isinstance(cleaned[k], UploadedFile)}
         job = None
         try:
-            if op.uses_mask:
-                inputs.append(_store_mask(request.user, cleaned.pop("mask"), asset))
-            if op.store_inputs is not None:
-                inputs.extend(op.store_inputs(request.user, cleaned, asset))
-            job = job_create(user=request.user, operation=op, cleaned=cleaned, inputs=inputs)
+            job = job_create(
+                user=request.user, operation=op, cleaned=cleaned, inputs=[asset], files=files
+            )
         except ValidationError as exc:
-            form.add_error("mask", exc)
+            form.add_error(None, exc)
         except BillingError as exc:
             form.add_error(None, exc.message)
         except ProviderError as exc:
             form.add_error(None, exc.user_message)
-        if job is None:
-            # Nothing will run: don't leave the uploaded mask behind in the library.
-            discard_assets(inputs[1:])
-        else:
+        if job is not None:
             if is_fragment(request):
                 response = render(
                     request, "components/job_card.html", {"job": job, "fragment": True}
@@ -89,7 +90,16 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
                 response["HX-Trigger"] = "jobQueued"
                 return response
             return redirect(job)
-    cleaned = form.cleaned_data if form.is_bound and form.is_valid() else dict(form.initial)
+    if form.is_bound:
+        # An incomplete form (no mask painted yet) is still priced by what it says so far.
+        form.is_valid()
+        cleaned = {
+            name: field.initial for name, field in form.fields.items() if field.initial is not None
+        }
+        cleaned.update(form.initial)
+        cleaned.update(form.cleaned_data)
+    else:
+        cleaned = dict(form.initial)
     try:
         check = job_check(
             user=request.user,
@@ -99,7 +109,6 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
         )
     except ProviderError as exc:
         check = QuoteCheck(credits=0, label="—", allowed=False, reason=exc.user_message)
-    missing = _not_installed(op)
     if missing:
         check = QuoteCheck(credits=check.credits, label=check.label, allowed=False, reason=missing)
     context = {
@@ -108,6 +117,8 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
         "form": form,
         "check": check,
         "verb": op.verb,
+        # Shown under the disabled button to staff only (cost_button.html).
+        "install_command": install_command,
         **(extra or {}),
     }
     if estimating:

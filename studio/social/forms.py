@@ -15,6 +15,15 @@ def _format_choices():
     ]
 
 
+# The focal point is a hidden pair of fields the marker fills in: any bad value gets one
+# message the page shows beside the form, in words about the picture, not the fields.
+_FOCAL_MESSAGE = (
+    "The focal point must be on the picture. Drag the marker onto the image (or click it), "
+    "then export again."
+)
+FOCAL_ERRORS = {key: _FOCAL_MESSAGE for key in ("required", "invalid", "min_value", "max_value")}
+
+
 class SocialPackForm(OperationForm):
     DEFAULT_FORMATS = [
         "instagram-square",
@@ -66,8 +75,20 @@ class SocialPackForm(OperationForm):
     )
     quality = forms.IntegerField(min_value=40, max_value=100, initial=88, label="Quality")
     guides = forms.BooleanField(required=False, label="Also export safe-zone previews")
-    focal_x = forms.FloatField(min_value=0, max_value=1, initial=0.5, widget=forms.HiddenInput)
-    focal_y = forms.FloatField(min_value=0, max_value=1, initial=0.5, widget=forms.HiddenInput)
+    focal_x = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        initial=0.5,
+        widget=forms.HiddenInput,
+        error_messages=FOCAL_ERRORS,
+    )
+    focal_y = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        initial=0.5,
+        widget=forms.HiddenInput,
+        error_messages=FOCAL_ERRORS,
+    )
     focal_source = forms.ChoiceField(
         choices=[("auto", "auto"), ("user", "user")], initial="auto", widget=forms.HiddenInput
     )

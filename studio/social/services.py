@@ -60,6 +60,16 @@ def focal_detect(asset) -> dict[str, Any]:
     return focal
 
 
+def detected_point(focal: dict[str, Any]) -> dict[str, Any] | None:
+    """The point the detector found ({x, y, method}), whether or not the user moved away
+    from it since; None before any detection."""
+    if focal.get("detected"):
+        return focal["detected"]
+    if focal.get("source", "auto") == "auto" and "x" in focal:
+        return {"x": focal["x"], "y": focal["y"], "method": focal.get("method", "auto")}
+    return None
+
+
 def prepare_pack(*, params: dict[str, Any], inputs: list, progress) -> dict[str, Any]:
     """Worker step before rendering: settle the focal point and the faces to keep.
 
@@ -71,8 +81,19 @@ def prepare_pack(*, params: dict[str, Any], inputs: list, progress) -> dict[str,
     asset = inputs[0]
     focal = asset.focal_point or {}
     if source == "user":
+        # Keep the detected point beside the user's, so "Back to detected" can return to it.
+        detected = detected_point(focal)
         focal = {**focal, "x": params["focal_x"], "y": params["focal_y"], "source": "user"}
+        if detected:
+            focal["detected"] = detected
         asset_update_analysis(asset=asset, focal_point=focal)
+    elif focal.get("source") == "user" and focal.get("detected"):
+        # Back to detected: the detection becomes the picture's focal point again.
+        detected = focal["detected"]
+        focal = {k: v for k, v in focal.items() if k != "detected"}
+        focal.update(x=detected["x"], y=detected["y"], source="auto")
+        asset_update_analysis(asset=asset, focal_point=focal)
+        params["focal_x"], params["focal_y"] = focal["x"], focal["y"]
     elif "x" not in focal:
         progress(10, "Finding the subject…")
         try:
@@ -115,7 +136,12 @@ def page_context(asset) -> dict[str, Any]:
         for f in FORMATS
     ]
     focal = asset.focal_point or {}
-    return {"formats": formats, "focal": focal, "has_focal": "x" in focal}
+    return {
+        "formats": formats,
+        "focal": focal,
+        "has_focal": "x" in focal,
+        "detected": detected_point(focal),
+    }
 
 
 def record_exports(*, job, inputs: list, created: list) -> None:

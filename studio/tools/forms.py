@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 
-from providers.local import tools
+from providers.base import InvalidInput
+from providers.local import palettes, tools
 from studio.jobs.forms import OperationForm
 
 
@@ -117,3 +120,39 @@ class PaletteForm(OperationForm):
         initial="dominant",
         label="Mode",
     )
+
+
+class ApplyPaletteForm(OperationForm):
+    colors = forms.CharField(
+        max_length=400,
+        label="Palette",
+        help_text="Hex colours separated by spaces or commas; starts from this image's palette.",
+    )
+    mode = forms.ChoiceField(
+        choices=[
+            ("map", "Map to the palette (only palette colours)"),
+            ("tint", "Tint towards the palette (keeps shading)"),
+        ],
+        initial="map",
+        label="Mode",
+    )
+    dither = forms.BooleanField(
+        required=False, initial=False, label="Dither (mix colours in gradients)"
+    )
+    strength = forms.FloatField(
+        min_value=0, max_value=1, initial=1.0, label="Strength", help_text="0 = unchanged."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.asset is not None and not self.is_bound and "colors" not in self.initial:
+            colours = [c.get("hex", "") for c in self.asset.palette or [] if isinstance(c, dict)]
+            self.initial["colors"] = " ".join(c for c in colours if c)
+
+    def clean_colors(self):
+        raw = [part for part in re.split(r"[\s,;]+", self.cleaned_data["colors"]) if part]
+        try:
+            parsed = palettes.parse_colours(raw)
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.user_message) from exc
+        return ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in parsed.tolist()]

@@ -1,4 +1,5 @@
-"""Quick tools: resize, crop, filters, export/convert and colour palettes, offline."""
+"""Quick tools: resize, crop, filters, export/convert, colour palettes and applying a
+palette, offline."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from providers.base import Capability
 from studio.jobs.registry import Module, Operation, register, register_module
 from studio.jobs.spec_forms import input_size
 
-from . import forms
+from . import forms, services
 
 
 def _resize_limits(params: dict[str, Any], inputs: list) -> dict[str, Any]:
@@ -83,5 +84,17 @@ register(
         form_class=forms.PaletteForm,
         description="Dominant, vibrant or muted colours as swatches.",
         output="analysis",
+    ),
+    Operation(
+        key="tools.apply_palette",
+        module="tools",
+        label="Apply palette",
+        verb="Apply palette",
+        progress_message="Recolouring to the palette…",
+        capability=Capability.FILTER,
+        form_class=forms.ApplyPaletteForm,
+        description="Recolour the image to a palette: only its colours, or a soft tint.",
+        runner=services.run_apply_palette,
+        template="tools/apply_palette.html",
     ),
 )

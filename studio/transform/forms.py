@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assets.validation import inspect_audio
 from providers.base import Capability
@@ -72,9 +73,14 @@ class _TransformForm(EngineFormMixin, OperationForm):
         except ValidationError as exc:
             self.add_error(name, exc)
             return
-        upload.seek(0)
         self.audio_info = info
         self.cleaned_data["seconds"] = round(info.duration, 2)
+        if info.data is not None and info.kind not in ("wav", "mp3"):
+            # A browser recording (WebM/Ogg): the models take WAV or MP3.
+            stem = (upload.name or "recording").rsplit(".", 1)[0]
+            self.cleaned_data[name] = SimpleUploadedFile(f"{stem}.wav", info.data, "audio/wav")
+        else:
+            upload.seek(0)
 
 
 class ImageToVideoForm(_TransformForm):

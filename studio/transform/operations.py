@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from assets.models import Asset
-from assets.services import asset_create_audio
 from providers.base import Capability, InvalidInput, ProviderRequest
 from studio.jobs.engines import engine_params
 from studio.jobs.registry import Module, Operation, register, register_module
 from studio.jobs.remote import module_in_plan, provider_runner, read_asset
 
-from .forms import AVATAR_AUDIO, VIDEO_AUDIO, ImageTo3DForm, ImageToVideoForm, TalkingAvatarForm
+from .forms import ImageTo3DForm, ImageToVideoForm, TalkingAvatarForm
 
 MODEL_VIEWER_VERSION = "4.4.0"
 
@@ -27,7 +25,8 @@ def _expand(capability: Capability):
     settle = engine_params(capability)
 
     def expand(params: dict[str, Any], inputs: list) -> dict[str, Any]:
-        out = {k: v for k, v in params.items() if k != "audio"}  # stored by store_inputs
+        # The recording goes with the job as a private file, not in its params.
+        out = {k: v for k, v in params.items() if k != "audio"}
         if capability in (Capability.IMAGE_TO_VIDEO, Capability.TALKING_AVATAR):
             out["tier"] = out.get("resolution") or (
                 "720p" if capability == Capability.IMAGE_TO_VIDEO else "480p"
@@ -46,40 +45,18 @@ def _expand(capability: Capability):
     return expand
 
 
-def _store_audio(limits: dict):
-    def store(user, cleaned: dict[str, Any], asset) -> list:
-        upload = cleaned.pop("audio", None)
-        if not upload:
-            return []
-        upload.seek(0)
-        audio = asset_create_audio(
-            owner=user,
-            uploaded=upload,
-            filename=upload.name,
-            size=upload.size,
-            max_seconds=limits["max"],
-            max_bytes=limits["bytes"],
-        )
-        cleaned["audio_asset"] = str(audio.public_id)
-        return [audio]
-
-    return store
-
-
-def _audio_bytes(params: dict[str, Any], inputs: list) -> bytes:
-    audio = Asset.objects.filter(
-        owner_id=inputs[0].owner_id, public_id=params.get("audio_asset"), status=Asset.Status.READY
-    ).first()
+def _audio_bytes(files: dict) -> bytes:
+    audio = files.get("audio")
     if audio is None:
-        raise InvalidInput("The recording is no longer in your library (deleted or in the trash).")
-    return read_asset(audio)
+        raise InvalidInput("The recording for this job is missing; run it again with the audio.")
+    return audio
 
 
 def _seed(params: dict[str, Any]) -> int | None:
     return int(params["seed"]) if params.get("seed") not in (None, "") else None
 
 
-def _build_video(spec, params: dict[str, Any], inputs: list) -> ProviderRequest:
+def _build_video(spec, params: dict[str, Any], inputs: list, files: dict) -> ProviderRequest:
     request = ProviderRequest(
         capability=Capability.IMAGE_TO_VIDEO,
         image=read_asset(inputs[0]),
@@ -92,23 +69,23 @@ def _build_video(spec, params: dict[str, Any], inputs: list) -> ProviderRequest:
             "enable_prompt_expansion": bool(params.get("enable_prompt_expansion")),
         },
     )
-    if params.get("audio_asset"):
-        request.extra_images["audio"] = _audio_bytes(params, inputs)
+    if "audio" in files:
+        request.extra_images["audio"] = files["audio"]
     return request
 
 
-def _build_avatar(spec, params: dict[str, Any], inputs: list) -> ProviderRequest:
+def _build_avatar(spec, params: dict[str, Any], inputs: list, files: dict) -> ProviderRequest:
     return ProviderRequest(
         capability=Capability.TALKING_AVATAR,
         image=read_asset(inputs[0]),
         prompt=(params.get("prompt") or "").strip(),
         seed=_seed(params),
-        extra_images={"audio": _audio_bytes(params, inputs)},
+        extra_images={"audio": _audio_bytes(files)},
         params={"resolution": params.get("resolution") or "480p"},
     )
 
 
-def _build_3d(spec, params: dict[str, Any], inputs: list) -> ProviderRequest:
+def _build_3d(spec, params: dict[str, Any], inputs: list, files: dict) -> ProviderRequest:
     names = ("texture_resolution", "foreground_ratio", "remesh", "vertex_count")
     return ProviderRequest(
         capability=Capability.IMAGE_TO_3D,
@@ -158,7 +135,7 @@ register(
         ImageToVideoForm,
         "A 5 or 10 second clip that starts from this image, priced per second at the resolution.",
         _build_video,
-        store_inputs=_store_audio(VIDEO_AUDIO),
+        runner_takes_files=True,
     ),
     _op(
         "transform.talking_avatar",
@@ -168,7 +145,7 @@ register(
         TalkingAvatarForm,
         "This portrait speaks your recording: the video is as long as the speech and priced by it.",
         _build_avatar,
-        store_inputs=_store_audio(AVATAR_AUDIO),
+        runner_takes_files=True,
     ),
     _op(
         "transform.image_to_3d",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from PIL import Image
@@ -41,10 +40,6 @@ def _upscale_limits(mode: str, factor: Callable[[dict[str, Any]], int]):
         return {"upscale_mode": mode, "output_pixels": pixels or None}
 
     return limits
-
-
-def _hidden(op: Operation) -> Operation:
-    return replace(op, in_actions=False)
 
 
 def _expand(params: dict[str, Any], inputs: list) -> dict[str, Any]:
@@ -79,7 +74,7 @@ def _limits(params: dict[str, Any], inputs: list) -> dict[str, Any]:
     return {"upscale_mode": params.get("upscale_mode", ""), "output_pixels": pixels or None}
 
 
-def _build(spec, params: dict[str, Any], inputs: list) -> ProviderRequest:
+def _build(spec, params: dict[str, Any], inputs: list, files: dict) -> ProviderRequest:
     method = m.BY_VALUE[params["method"]]
     image = read_asset(inputs[0])
     fmt = params.get("format") or "png"
@@ -167,27 +162,23 @@ register(
         limits=_limits,
         runner=provider_runner(_build, _to_target),
     ),
-    # Reachable by direct link (and older recipes); the page's one form covers both.
-    _hidden(
-        local_operation(
-            "upscale.fast",
-            "upscale-fast",
-            label="Upscale (fast)",
-            verb="Upscale",
-            progress="Upscaling…",
-            description="FSRCNN super-resolution ×2 or ×4, in seconds.",
-            limits=_upscale_limits("fast", lambda p: int(p.get("scale") or 2)),
-        )
+    # The offline models on their own, also in each image's action menu.
+    local_operation(
+        "upscale.fast",
+        "upscale-fast",
+        label="Upscale (fast)",
+        verb="Upscale",
+        progress="Upscaling…",
+        description="FSRCNN super-resolution ×2 or ×4, in seconds.",
+        limits=_upscale_limits("fast", lambda p: int(p.get("scale") or 2)),
     ),
-    _hidden(
-        local_operation(
-            "upscale.hq",
-            "upscale-hq",
-            label="Upscale ×4 (high quality)",
-            verb="Upscale ×4",
-            progress="Upscaling tile by tile…",
-            description="Real-ESRGAN ×4 on this server's CPU: slow, for small images (up to 512×512).",
-            limits=_upscale_limits("hq", lambda p: 4),
-        )
+    local_operation(
+        "upscale.hq",
+        "upscale-hq",
+        label="Upscale ×4 (high quality)",
+        verb="Upscale ×4",
+        progress="Upscaling tile by tile…",
+        description="Real-ESRGAN ×4 on this server's CPU: slow, for small images (up to 512×512).",
+        limits=_upscale_limits("hq", lambda p: 4),
     ),
 )

@@ -222,3 +222,18 @@ def test_rename_updates_title_and_search(alice_client, bob_client, alice_asset):
     alice_asset.refresh_from_db()
     assert alice_asset.title == "Lighthouse"
     assert Asset.objects.filter(title="Lighthouse").count() == 1
+
+
+def test_a_large_image_is_converted_by_a_job_not_in_the_request(
+    alice_client, alice_asset, settings
+):
+    settings.EXPORT_SYNC_MAX_PIXELS = alice_asset.width * alice_asset.height - 1
+    url = f"/library/{alice_asset.public_id}/download/"
+    response = alice_client.get(url, {"format": "webp", "quality": "70"})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(f"/assets/{alice_asset.public_id}/run/tools.convert/")
+    assert "format=webp" in location and "quality=70" in location
+    # The convert form opens with the same settings.
+    html = alice_client.get(location).content.decode()
+    assert 'value="webp" selected' in html or 'value="webp" checked' in html

@@ -4,7 +4,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from assets.selectors import LibraryFilters, library_queryset
+from assets.selectors import (
+    SEARCH_MAX_TERMS,
+    LibraryFilters,
+    library_queryset,
+    search_suggestion,
+    search_words,
+)
 from assets.services import asset_search_reindex, assets_tag
 from tests.assets.factories import CollectionFactory, generated_asset
 from tests.conftest import HTMX
@@ -112,6 +118,51 @@ def test_counts_never_include_other_users(alice_client, library):
     assert "1 item matching" in fragment
 
 
+# --------------------------------------------------------------------------- limits, typos
+
+
+def test_an_over_long_search_is_refused_with_a_message(alice_client, library):
+    response = alice_client.get("/library/", {"q": "fox " * 60}, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Search for at most 200 characters" in html
+    # Not the whole library instead: nothing is listed at all.
+    assert 'class="asset-card' not in html
+    full = alice_client.get("/library/", {"q": "fox " * 60}).content.decode()
+    assert "Search for at most 200 characters" in full
+
+
+def test_a_long_many_word_search_uses_its_first_words(alice_client, library):
+    q = " ".join(["red", "fox"] * 20)
+    assert len(search_words(q)) == SEARCH_MAX_TERMS
+    html = alice_client.get("/library/", {"q": q[:200]}, **HTMX).content.decode()
+    assert library["fox"].get_absolute_url() in html
+    assert f"Searched for the first {SEARCH_MAX_TERMS} words" in html
+
+
+def test_a_misspelt_word_finds_the_word_the_owner_uses(alice_client, alice):
+    astronaut = generated_asset(alice, prompt="an astronaut riding a horse on the moon")
+    generated_asset(alice, prompt="a horse in a field")
+    asset_search_reindex(asset_ids=[astronaut.pk])
+    html = alice_client.get("/library/", {"q": "astronut"}, **HTMX).content.decode()
+    assert astronaut.get_absolute_url() in html
+    assert "No matches for “astronut”" in html
+    assert "Showing results for <strong>“astronaut”</strong>" in html
+    assert "1 item matching" in html
+
+
+def test_the_typo_fallback_never_suggests_another_users_words(alice_client, alice, bob):
+    theirs = generated_asset(bob, prompt="an astronaut riding a horse")
+    asset_search_reindex(asset_ids=[theirs.pk])
+    assert search_suggestion("astronut", owner=alice) is None
+    html = alice_client.get("/library/", {"q": "astronut"}, **HTMX).content.decode()
+    assert "No matches" in html and "Showing results" not in html
+
+
+def test_a_search_that_matches_needs_no_suggestion(alice, library):
+    assert search_suggestion("fox", owner=alice) is None
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 
 postgres = pytest.mark.skipif(
@@ -138,8 +189,19 @@ def test_postgres_prefix_and_stemming(alice, library):
 
 @pytest.mark.services
 @postgres
-def test_postgres_trigram_tolerates_typos_in_titles(alice, library):
-    assert library["upload"] in _search(alice, q="Holliday")
+def test_postgres_trigram_tolerates_typos_in_titles(alice_client, library):
+    html = alice_client.get("/library/", {"q": "Holliday"}, **HTMX).content.decode()
+    assert library["upload"].get_absolute_url() in html
+    assert "Showing results for" in html
+
+
+@pytest.mark.services
+@postgres
+def test_postgres_typo_fallback_uses_the_trigram_index(alice, library):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'assets_searchterm'")
+        assert "search_term_word_trgm_gin" in {row[0] for row in cursor.fetchall()}
+    assert search_suggestion("mistty forrest", owner=alice) == "misty forest"
 
 
 @pytest.mark.services
@@ -156,4 +218,15 @@ def test_postgres_indexes_exist(db):
             "SELECT indexname FROM pg_indexes WHERE tablename = 'assets_asset' AND indexdef ILIKE '%gin%'"
         )
         names = {row[0] for row in cursor.fetchall()}
-    assert {"asset_search_vector_gin", "asset_title_trgm_gin"} <= names
+    assert {"asset_owner_search_gin", "asset_title_trgm_gin"} <= names
+
+
+def test_tag_filters_find_tags_of_any_words(alice, library):
+    # "the" has no lexeme in PostgreSQL's English configuration: it must still filter.
+    assets_tag(owner=alice, asset_ids=[library["upload"].pk], names=["the", "summer trip"])
+    assets_tag(owner=alice, asset_ids=[library["city"].pk], names=["trips"])
+    assert _search(alice, tag="the") == {library["upload"]}
+    assert _search(alice, tag="summer trip") == {library["upload"]}
+    assert _search(alice, tag="trips") == {library["city"]}
+    assert _search(alice, tag="trips", q="neon") == {library["city"]}
+    assert _search(alice, tag="summer trip", q="neon") == set()

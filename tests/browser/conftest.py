@@ -107,6 +107,27 @@ def page(browser, studio):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    violations = watch_csp(page)
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def watch_csp(page) -> list[str]:
+    """Collect every Content-Security-Policy violation the page reports, however it is
+    reported: Chromium logs each to the console and fires ``securitypolicyviolation``."""
+    violations: list[str] = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", on_console)
+    page.context.add_init_script(
+        """document.addEventListener("securitypolicyviolation", (e) => {
+             console.error(`Content Security Policy: ${e.violatedDirective} blocked ` +
+                           `${e.blockedURI} on ${e.documentURI}`);
+           });"""
+    )
+    return violations

@@ -159,3 +159,29 @@ def test_bulk_actions_wait_until_something_is_selected(page, studio, newcomer):
     ).first.check()
     for i in range(buttons.count()):
         expect(buttons.nth(i)).to_be_enabled()
+
+
+def test_a_feature_this_server_lacks_is_explained_and_only_staff_see_the_command(
+    page, studio, newcomer, monkeypatch
+):
+    from providers.local import upscale
+
+    monkeypatch.setattr(upscale, "hq_available", lambda: False)
+    photo = _upload_for(newcomer, "small.png", (200, 160))
+    sign_in(page, newcomer, base_url=studio)
+    page.goto(f"/assets/{photo.public_id}/run/upscale.hq/")
+    button = page.locator("#cost-button button")
+    expect(button).to_be_disabled()
+    expect(page.locator("#cost-button-reason")).to_contain_text(
+        "High-quality upscaling is not installed on this server."
+    )
+    assert "pip install" not in page.content()
+
+    staff = UserFactory(username="ops", email="ops@example.com", is_staff=True)
+    mine = _upload_for(staff, "ops.png", (200, 160))
+    page.context.clear_cookies()
+    sign_in(page, staff, base_url=studio)
+    page.goto(f"/assets/{mine.public_id}/run/upscale.hq/")
+    expect(page.locator("#cost-button [data-staff-only] code")).to_have_text(
+        "pip install 'imagestudio[hq]'"
+    )

@@ -78,7 +78,8 @@ def test_previews_focal_point_and_export_without_a_reload(page, studio, photo):
 
     # With no focal point stored, the page asks for one as it loads, and adopts the answer.
     detect = page.locator("#job-area .job-card", has_text="Find the subject")
-    expect(detect).to_have_attribute("data-status", "succeeded")
+    # Detection runs the offline cut-out model: allow for a slow, busy machine.
+    expect(detect).to_have_attribute("data-status", "succeeded", timeout=30_000)
     expect(page.locator("#focal-status")).to_have_text("Subject detected.")
     fx, fy = _focal(page)
     assert abs(fx - SUBJECT[0]) < 0.1 and abs(fy - SUBJECT[1]) < 0.1, (fx, fy)
@@ -176,7 +177,7 @@ def test_previews_focal_point_and_export_without_a_reload(page, studio, photo):
     marker_html = html[html.index('id="focal-marker"') :].split(">", 1)[0]
     assert "left: 0%" in marker_html, marker_html  # placed where stored, before any script runs
     page.goto(f"/social/{photo.public_id}/")
-    expect(page.locator("#focal-status")).to_have_text("Focal point placed by you.")
+    expect(page.locator("#focal-status")).to_have_text("Set by you.")
     assert page.locator("#job-area").get_attribute("hx-trigger") is None
     assert _focal(page)[0] == 0
     expect(page.locator("#focal-marker")).to_have_attribute("style", re.compile(r"left: 0%"))

@@ -130,8 +130,9 @@ def test_style_transfer_with_an_uploaded_style_image(alice_client, alice, provid
     )
     assert job is not None, html
     assert job.credits_estimated == 8
-    stored = Asset.objects.get(public_id=job.params["style_asset"])
-    assert stored.original_filename == "starry.png"
+    # The uploaded style image is kept with the job, not added to the library.
+    assert job.files.get().role == "style_upload"
+    assert not Asset.objects.filter(original_filename="starry.png").exists()
     assert services.job_run(job_id=job.pk) == Job.Status.SUCCEEDED, job.error
     [call] = servers["stability"].requests_to("/style-transfer", "POST")
     assert call.file("init_image") is not None and call.file("style_image") is not None

@@ -173,6 +173,22 @@ def test_auto_falls_back_on_a_5xx_and_charges_only_successes(
     assert -capture.amount == job.credits_estimated
 
 
+def test_auto_moves_on_when_a_provider_refuses_the_model_id_and_says_why(
+    alice_client, providers_on, pro_plan
+):
+    servers = providers_on("stability")
+    servers["stability"].retired_models = {"sd3.5-flash"}  # answered 400 like a retired id
+    _, job = _generate(alice_client, quality="draft", variations=2)
+    assert job.params["routes"][0]["model"] == "sd3.5-flash"
+    assert services.job_run(job_id=job.pk) == Job.Status.SUCCEEDED, job.error
+    job.refresh_from_db()
+    assert {o.model for o in job.outputs.all()} == {job.params["routes"][1]["model"]}
+    [note] = job.result["route_notes"]
+    assert note.startswith("Stability SD 3.5 Flash:") and "sd3.5-flash" in note
+    html = alice_client.get(job.get_absolute_url(), **HTMX).content.decode()
+    assert "Auto moved on from Stability SD 3.5 Flash" in html
+
+
 def test_partial_success_charges_only_the_images_made(alice_client, alice, providers_on, pro_plan):
     from billing.pricing import estimate
 
@@ -215,7 +231,8 @@ def test_persona_and_style_shape_the_final_prompt(alice_client, alice, providers
     final = job.params["final_prompt"]
     assert final.startswith("a lighthouse on a cliff at dawn")
     assert "watercolour painting" in final and "soft daylight" in final and "#ffcc00" in final
-    assert "designed for Instagram Feed post (square)" in final
+    # The template sets the size; its description never reaches the model.
+    assert "designed for" not in final and "grid" not in final.lower()
     negative = job.params["final_negative"]
     assert "people" in negative and "dark shadows" in negative and "digital" in negative
     assert job.params["persona_name"] == "Sunny Co"

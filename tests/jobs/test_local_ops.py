@@ -105,7 +105,8 @@ def test_erase_changes_only_the_masked_area(alice_client, subject):
     after = np.asarray(open_bytes(read_field(out.file)).convert("RGB")).astype(int)
     assert np.abs(after[70:90, 90:110] - before[70:90, 90:110]).mean() > 20
     assert np.abs(after[:40, :40] - before[:40, :40]).max() <= 2
-    assert job.inputs.count() == 2  # the image and its mask
+    assert job.inputs.count() == 1  # the image; the mask is the job's own file
+    assert job.files.get().role == "mask"
 
 
 def test_erase_without_a_mask_says_so_and_creates_nothing(alice_client, subject):
@@ -213,11 +214,13 @@ def test_a_refused_mask_job_leaves_no_mask_behind(alice_client, alice, subject):
     assert list(Asset.objects.all()) == [subject]
 
 
-def test_an_accepted_mask_is_linked_to_its_image(alice_client, subject):
+def test_an_accepted_mask_is_kept_with_its_job_not_in_the_library(alice_client, subject):
     alice_client.post(
         f"/assets/{subject.public_id}/run/edit.erase/",
         {"method": "auto", "output_format": "png", "mask": _mask_upload()},
         **HTMX,
     )
-    mask = Job.objects.get().ordered_inputs()[1]
-    assert mask.parent == subject
+    job = Job.objects.get()
+    mask = job.files.get(role="mask")
+    assert (mask.width, mask.height) == (200, 160)
+    assert list(Asset.objects.all()) == [subject]

@@ -1,6 +1,7 @@
 from datetime import timedelta
 from unittest import mock
 
+import httpx
 import pytest
 from django.utils import timezone
 
@@ -8,9 +9,12 @@ from assets.models import Asset
 from billing.models import LedgerEntry
 from billing.services import credits_add, hold_place
 from providers.base import RateLimited, TransientError
+from providers.http.client import ProviderHTTP
+from providers.http.retry import Clock, RetryPolicy
 from studio.jobs import services
 from studio.jobs.models import Job
 from studio.jobs.registry import get_operation
+from studio.jobs.tasks import MAX_RETRIES
 from tests.factories import JobFactory
 from tests.utils import open_bytes
 
@@ -330,3 +334,100 @@ def test_retry_refuses_when_an_input_is_in_the_trash(alice, alice_asset):
     Asset.objects.filter(pk=alice_asset.pk).update(status=Asset.Status.TRASHED)
     with pytest.raises(BillingError, match="in the trash"):
         services.job_retry(job=job)
+
+
+class _Clock(Clock):
+    """Time that moves only when the HTTP client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return 1_700_000_000.0 + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _provider_over_http(answers):
+    """Patch the provider so every run sends one request through the real HTTP client."""
+    clock, calls = _Clock(), []
+
+    def handler(request):
+        calls.append(request)
+        return answers(len(calls))
+
+    http = ProviderHTTP(
+        "local",
+        base_url="https://provider.example.test",
+        clock=clock,
+        transport=httpx.MockTransport(handler),
+        rand=lambda: 1.0,
+    )
+    patch = mock.patch(
+        "providers.local.engine.LocalEngine.run",
+        side_effect=lambda *a, **k: http.request("POST", "/render"),
+    )
+    return patch, clock, calls
+
+
+def _run_like_celery(job):
+    """Run the job as the task does: re-run on JobRetryLater until no retries are left."""
+    countdowns = []
+    while True:
+        try:
+            return services.job_run(
+                job_id=job.pk, retries_left=MAX_RETRIES - len(countdowns)
+            ), countdowns
+        except services.JobRetryLater as exc:
+            countdowns.append(exc.countdown)
+
+
+def test_retry_worst_case_attempts_and_waiting_are_bounded(alice, alice_asset):
+    # Every run: two short faults the client retries itself, then a rate limit asking for
+    # ten minutes, which only the pipeline may wait for.
+    def answers(n):
+        if n % 3:
+            return httpx.Response(503)
+        return httpx.Response(429, headers={"Retry-After": "600"})
+
+    patch, clock, calls = _provider_over_http(answers)
+    job = _create(alice, alice_asset)
+    with patch:
+        status, countdowns = _run_like_celery(job)
+    assert status == Job.Status.FAILED
+    per_call = RetryPolicy().max_attempts
+    assert len(calls) == (MAX_RETRIES + 1) * per_call == 9
+    assert countdowns == [services.MAX_COUNTDOWN] * MAX_RETRIES  # 600 s capped to 300 s
+    assert clock.sleeps == [1.0, 2.0] * (MAX_RETRIES + 1)  # short waits inside each call
+    waited = sum(clock.sleeps) + sum(countdowns)
+    bound = (MAX_RETRIES + 1) * RetryPolicy().deadline + MAX_RETRIES * services.MAX_COUNTDOWN
+    assert waited == 609.0 <= bound
+    assert LedgerEntry.objects.filter(job_id=job.public_id, kind="release").exists()
+
+
+def test_a_fault_the_client_already_retried_is_not_retried_again(alice, alice_asset):
+    patch, clock, calls = _provider_over_http(lambda n: httpx.Response(503))
+    job = _create(alice, alice_asset)
+    with patch:
+        status, countdowns = _run_like_celery(job)
+    assert status == Job.Status.FAILED and countdowns == []
+    assert len(calls) == RetryPolicy().max_attempts == 3  # one layer: 3 attempts, not 3 × 3
+
+
+def test_a_short_retry_after_is_waited_inside_the_call(alice, alice_asset):
+    patch, clock, calls = _provider_over_http(
+        lambda n: (
+            httpx.Response(429, headers={"Retry-After": "2"}) if n == 1 else httpx.Response(500)
+        )
+    )
+    job = _create(alice, alice_asset)
+    with patch:
+        status, countdowns = _run_like_celery(job)
+    assert countdowns == [] and clock.sleeps[0] == 2.0
+    assert status == Job.Status.FAILED and len(calls) == 3

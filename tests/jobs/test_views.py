@@ -124,7 +124,7 @@ def test_dashboard_lists_only_modules_that_work(alice_client):
     for module in registry.modules():
         assert f'data-module="{module.key}"' in html and module.label in html
     assert "Not built yet" not in html
-    assert "Drop an image here" in html
+    assert "Drop images here" in html
 
 
 def test_a_module_without_operations_is_not_shown(alice_client):

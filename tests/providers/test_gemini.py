@@ -238,3 +238,20 @@ def test_the_fake_rewrites_the_idea_and_never_echoes_its_instructions(gemini, ge
     text = result.meta["text"]
     assert text.startswith("a cat on a green sofa, ")
     assert "Rewrite" not in text and "Draft" not in text and "90 words" not in text
+
+
+def test_the_fake_refuses_fields_the_api_does_not_know(gemini_fake):
+    import httpx
+
+    url = f"{gemini_fake.base_url}/models/gemini-2.5-flash-image:generateContent"
+    headers = {"x-goog-api-key": gemini_fake.api_key}
+    contents = [{"role": "user", "parts": [{"text": "a kite"}]}]
+    ok = httpx.post(url, headers=headers, json={"contents": contents})
+    assert ok.status_code == 200
+    for body in (
+        {"contents": contents, "moderation": "low"},
+        {"contents": contents, "generationConfig": {"aspectRatio": "1:1"}},
+    ):
+        refused = httpx.post(url, headers=headers, json=body)
+        assert refused.status_code == 400
+        assert "Unknown name" in refused.json()["error"]["message"]

@@ -9,6 +9,7 @@ from providers.base import (
     ContentFiltered,
     InsufficientProviderBalance,
     InvalidInput,
+    ProviderError,
     ProviderRequest,
     ProviderUnavailable,
     Quality,
@@ -371,16 +372,28 @@ def test_auto_does_not_move_on_for_content_or_credits(
     reg.close()
 
 
-def test_a_model_no_longer_listed_is_skipped_with_its_reason(stability_fake, clock):
+@pytest.mark.parametrize(
+    ("first", "code", "reason"),
+    [
+        (("stability", "sd3-retired"), "invalid_input", "no longer offers sd3-retired"),
+        (("openai", "gpt-image-1"), "unavailable", "not configured"),  # key gone since queued
+    ],
+)
+def test_a_route_that_cannot_run_any_more_is_skipped_with_its_reason(
+    stability_fake, clock, first, code, reason
+):
     reg = make(
         env_for({"stability": stability_fake}), provider_kwargs={"stability": {"clock": clock}}
     )
     result = reg.execute_routes(
-        [("stability", "sd3-retired"), ("stability", "core")],
+        [first, ("stability", "core")],
         lambda spec: ProviderRequest(Capability.TEXT_TO_IMAGE, prompt="a kite"),
     )
     assert result.model == "core"
-    assert "no longer offers sd3-retired" in result.meta["skipped_routes"][0]["reason"]
+    [skipped] = result.meta["skipped_routes"]
+    assert skipped["code"] == code and reason in skipped["reason"]
+    with pytest.raises(ProviderError, match=reason):  # as the last route, it is the error
+        reg.execute_routes([first], lambda spec: None)
     reg.close()
 
 

@@ -606,11 +606,21 @@ def test_n_outputs_make_n_calls_with_distinct_seeds(stability, stability_fake):
     assert [r.form["seed"] for r in stability_fake.requests] == ["10", "11", "12"]
 
 
-def test_a_3d_result_keeps_the_content_type_the_server_sent(stability, stability_fake):
-    stability_fake.mesh_type = "model/obj"
+@pytest.mark.parametrize(
+    ("sent", "content_type", "extension"),
+    [
+        ("model/obj", "model/obj", "obj"),
+        # No type and no glTF header: an unknown file, still not called GLB.
+        ("application/octet-stream", "application/octet-stream", "bin"),
+    ],
+)
+def test_a_3d_result_keeps_the_content_type_the_server_sent(
+    stability, stability_fake, sent, content_type, extension
+):
+    stability_fake.mesh_type = sent
     result = stability.run(req(Capability.IMAGE_TO_3D, image=make_png(128, 128)))
     [out] = result.outputs
-    assert out.content_type == "model/obj" and out.extension == "obj"  # never called GLB
+    assert (out.content_type, out.extension) == (content_type, extension)
     assert output_bytes(out).startswith(b"o mesh")
 
 

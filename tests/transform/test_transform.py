@@ -153,8 +153,8 @@ def test_a_soundtrack_is_validated_stored_and_sent(
         audio=_audio(4.0, "mp3"),
     )
     assert job is not None, html
-    soundtrack = Asset.objects.get(public_id=job.params["audio_asset"])
-    assert soundtrack.kind == Asset.Kind.AUDIO and soundtrack.content_type == "audio/mpeg"
+    # The soundtrack is kept with the job as a private file, not added to the library.
+    assert job.files.get().role == "audio" and not Asset.objects.filter(kind="audio").exists()
     assert services.job_run(job_id=job.pk) == Job.Status.SUCCEEDED, job.error
     [submit] = servers["wavespeed"].requests_to("alibaba/wan-2.5/image-to-video", "POST")
     assert submit.json["audio"].startswith("data:audio/mpeg;base64,")
@@ -198,9 +198,11 @@ def test_a_browser_recording_is_converted_to_wav(alice_client, alice, providers_
         audio=_audio(3.0, "webm", name="recording.webm"),
     )
     assert job is not None, html
-    audio = Asset.objects.get(public_id=job.params["audio_asset"])
-    assert audio.content_type == "audio/wav" and audio.metadata["uploaded_as"] == "webm"
-    assert audio.duration_seconds == pytest.approx(3.0, abs=0.1)
+    kept = job.files.get()
+    assert kept.role == "audio" and kept.file.name.endswith(".wav")
+    with kept.file.open("rb") as fh:
+        assert fh.read(4) == b"RIFF"
+    assert job.params["seconds"] == pytest.approx(3.0, abs=0.1)
     assert job.credits_estimated == 15  # the 5 s minimum at 3 credits a second
 
 

@@ -119,6 +119,8 @@ def test_outpaint_extends_the_canvas_and_keeps_the_original(engine, coffee):
     # Filled with texture from the photo, not a flat colour or black.
     assert new_area.std() > 10 and new_area.mean() > 30
     assert "repeat" in result.meta["note"]
+    # Texture comes only from a strip a tenth of the short side wide along the edges.
+    assert result.meta["source_band_px"] <= 20
     assert result.meta["added"] == {"left": 60, "right": 0, "up": 0, "down": 40}
 
 
