@@ -24,6 +24,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.real_storage]
 
 @pytest.fixture
 def creator(studio):
+    from billing.models import CreditPack, PriceRule
+    from billing.seed import seed_all
+
+    # The live server's database is emptied between tests; the plans and prices come back.
+    seed_all(Plan=Plan, PriceRule=PriceRule, CreditPack=CreditPack)
     user = UserFactory(username="alice")
     plan_change(user=user, plan=Plan.objects.get(slug="creator"))
     credits_add(user=user, amount=500, kind="purchase", reason="test credits")
