@@ -19,8 +19,9 @@ from providers.base import ProviderError
 from studio.jobs import registry
 from studio.jobs.models import Job
 from studio.jobs.provider_health import app_registry
-from studio.jobs.services import job_check, job_create
+from studio.jobs.services import job_check
 from studio.jobs.spec_forms import field_for
+from studio.jobs.views import queue_job
 
 from . import enhance, limits
 from . import services as create
@@ -194,22 +195,16 @@ def create_page(request):
                 check = denied
                 form.add_error(None, denied.reason)
             else:
-                try:
-                    job = job_create(
-                        user=request.user,
-                        operation=registry.get_operation("create.generate"),
-                        params=params,
-                        inputs=[],
-                    )
-                except billing.BillingError as exc:
-                    check = billing.quote_denied(error=exc)
-                    form.add_error(None, exc.message)
-                else:
-                    if is_fragment(request):
-                        return render(
-                            request, "components/job_card.html", {"job": job, "fragment": True}
-                        )
-                    return redirect(job)
+                response = queue_job(
+                    request,
+                    form=form,
+                    op=registry.get_operation("create.generate"),
+                    inputs=[],
+                    params=params,
+                )
+                if response is not None:
+                    return response
+                # Nothing was created: the form says why, the button is priced again below.
         quoted, reason = _quote(request, form)
         context = _context(request, form, check=check or quoted, route_reason=reason)
         if is_fragment(request):

@@ -50,6 +50,46 @@ def _not_installed(op) -> tuple[str, str]:
     return message, command.strip()
 
 
+def queue_job(
+    request,
+    *,
+    form,
+    op: registry.Operation,
+    inputs: list,
+    cleaned: dict | None = None,
+    params: dict | None = None,
+    files: dict | None = None,
+):
+    """Submit a valid form's job through the pipeline: the job card (htmx) or a redirect to
+    the job's page, or None with the reason added to ``form`` when nothing was created
+    (credits short, a plan limit, a model that cannot take the request, a bad file).
+
+    Every studio page submits through here, so each answers a submission the same way.
+    """
+    try:
+        job = job_create(
+            user=request.user,
+            operation=op,
+            inputs=inputs,
+            cleaned=cleaned,
+            params=params,
+            files=files,
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+    except BillingError as exc:
+        form.add_error(None, exc.message)
+    except ProviderError as exc:
+        form.add_error(None, exc.user_message)
+    else:
+        if is_fragment(request):
+            response = render(request, "components/job_card.html", {"job": job, "fragment": True})
+            response["HX-Trigger"] = "jobQueued"
+            return response
+        return redirect(job)
+    return None
+
+
 def _run_operation_form(request, *, asset, op, template: str, extra: dict | None = None):
     """GET: the operation's form. POST: validate, quote, create the job.
 
@@ -71,25 +111,11 @@ def _run_operation_form(request, *, asset, op, template: str, extra: dict | None
         # Uploaded files (a mask, a reference image) are private files of the job, never
         # library images; they are stored only once the job and its hold exist.
         files = {k: cleaned.pop(k) for k in list(cleaned) if isinstance(cleaned[k], UploadedFile)}
-        job = None
-        try:
-            job = job_create(
-                user=request.user, operation=op, cleaned=cleaned, inputs=[asset], files=files
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except BillingError as exc:
-            form.add_error(None, exc.message)
-        except ProviderError as exc:
-            form.add_error(None, exc.user_message)
-        if job is not None:
-            if is_fragment(request):
-                response = render(
-                    request, "components/job_card.html", {"job": job, "fragment": True}
-                )
-                response["HX-Trigger"] = "jobQueued"
-                return response
-            return redirect(job)
+        response = queue_job(
+            request, form=form, op=op, inputs=[asset], cleaned=cleaned, files=files
+        )
+        if response is not None:
+            return response
     if form.is_bound:
         # An incomplete form (no mask painted yet) is still priced by what it says so far.
         form.is_valid()

@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from providers.base import ProviderOutput, ProviderResult
-from providers.local import imaging, palettes
+from providers.local import imaging, palettes, tools
 
 PREVIEW_SIDE = 480
 
@@ -69,13 +69,18 @@ def preview_data_uri(asset, params: dict[str, Any]) -> str:
 
 
 def palette_export(asset, fmt: str) -> tuple[bytes, str, str]:
-    """The asset's stored palette as (bytes, content type, file name) in ``fmt``.
+    """The asset's palette as (bytes, content type, file name) in ``fmt``.
 
-    Raises ``KeyError`` for an unknown format and ``InvalidInput`` when the asset has no
-    usable palette.
+    The stored palette when it has at least two colours, else the image's dominant
+    colours computed now. Raises ``KeyError`` for an unknown format and ``InvalidInput``
+    when the file is not a readable image.
     """
     content_type, ext, writer = EXPORTS[fmt]
-    colours = [c for c in asset.palette or [] if isinstance(c, dict)]
+    colours = [c for c in asset.palette or [] if isinstance(c, dict) and c.get("hex")]
+    if len(colours) < palettes.MIN_COLOURS:
+        with asset.file.open("rb") as fh:
+            img = imaging.open_image(fh.read())
+        colours = tools.palette(img, count=6, mode="dominant")
     stem = re.sub(r"[^a-zA-Z0-9_-]+", "-", asset.display_title).strip("-")[:60] or "palette"
     if fmt == "css":
         data = writer(colours)

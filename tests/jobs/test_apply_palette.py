@@ -123,11 +123,16 @@ def test_the_palette_downloads(alice_client, photo):
     assert ase.content[:4] == b"ASEF" and struct.unpack(">I", ase.content[8:12]) == (4,)
 
 
-def test_downloads_are_owner_only_and_need_a_palette(bob_client, alice_client, photo, alice):
+def test_downloads_are_owner_only(bob_client, alice_client, photo):
     assert bob_client.get(f"/tools/{photo.public_id}/palette.gpl").status_code == 404
     assert bob_client.get(f"/tools/{photo.public_id}/palette-preview/").status_code == 404
     assert alice_client.get(f"/tools/{photo.public_id}/palette.pdf").status_code == 404
-    bare = AssetFactory(owner=alice, size=(10, 10))
-    bare.palette = []
-    bare.save()
-    assert alice_client.get(f"/tools/{bare.public_id}/palette.gpl").status_code == 404
+
+
+def test_an_image_without_a_stored_palette_downloads_its_dominant_colours(alice_client, photo):
+    photo.palette = []
+    photo.save()
+
+    css = alice_client.get(f"/tools/{photo.public_id}/palette.css").content.decode()
+
+    assert css.startswith(":root {") and "--palette-3:" in css

@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -31,6 +32,7 @@ from studio.create.models import Persona
 from studio.jobs.models import Job
 from tests.assets.factories import CollectionFactory
 from tests.factories import AssetFactory, JobFactory
+from tests.utils import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +83,7 @@ def objects_of(owner, *, with_parent=True) -> dict[str, str]:
     job = JobFactory(owner=owner, status=Job.Status.SUCCEEDED, finished_at=timezone.now())
     job.inputs.add(parent)
     job.outputs.add(asset)
+    job.files.create(role="mask", file=ContentFile(image_bytes("PNG", (8, 8)), name="mask.png"))
     persona = Persona.objects.create(owner=owner, name=f"{owner.username} persona")
     return {
         "asset_id": str(asset.public_id),
