@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from . import tagging
+from . import media, tagging
 from . import tasks as _tasks
 from .imaging import RENDITION_SPECS, make_rendition, make_thumbnail, sha256_of
 from .models import (
@@ -41,7 +41,7 @@ from .models import (
     TemporaryLink,
     UsageEvent,
 )
-from .validation import inspect_image
+from .validation import inspect_audio, inspect_image
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,31 @@ def asset_create_from_upload(
         if asset.thumbnail:
             asset.thumbnail.storage.delete(asset.thumbnail.name)
         raise
+    return asset
+
+
+def asset_create_audio(
+    *, owner, uploaded: BinaryIO, filename: str, max_seconds: float, max_bytes: int, size=None
+) -> Asset:
+    """Validate an uploaded recording (type, duration, size, silence) and store it.
+
+    Recordings in other formats are stored as WAV. Raises ``ValidationError`` (nothing
+    stored) when the file is not acceptable.
+    """
+    info = inspect_audio(uploaded, size=size, max_seconds=max_seconds, max_bytes=max_bytes)
+    stem = filename.rsplit(".", 1)[0][:200] or "recording"
+    asset = asset_create_output(
+        owner=owner,
+        fh=io.BytesIO(info.data),
+        content_type=info.content_type,
+        extension=info.extension,
+        source_module=Asset.UPLOAD,
+        operation="",
+        title=stem,
+        metadata={"uploaded_as": info.kind},
+    )
+    asset.original_filename = filename[:255]
+    asset.save(update_fields=["original_filename", "updated_at"])
     return asset
 
 
@@ -170,6 +195,8 @@ def asset_create_output(
             )
             _attach_thumbnail(asset, img)
             _prepare_analysis(asset, img)
+        else:
+            _describe_media(asset, fh)
         asset.full_clean()
         with transaction.atomic():
             asset.save()
@@ -229,6 +256,20 @@ def asset_update_analysis(
 
 
 # --------------------------------------------------------------------------- analysis
+
+
+def _describe_media(asset: Asset, fh: BinaryIO) -> None:
+    """Size, duration and a thumbnail (poster frame, waveform, 3D render) for media."""
+    info = media.describe(asset.kind, fh)
+    if info is None:
+        return
+    asset.width = info.width or asset.width
+    asset.height = info.height or asset.height
+    if info.duration:
+        asset.duration_seconds = round(info.duration, 3)
+    asset.metadata.update(info.metadata)
+    if info.thumbnail is not None:
+        _attach_thumbnail(asset, info.thumbnail)
 
 
 def _prepare_analysis(asset: Asset, img: Image.Image) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -109,4 +110,136 @@ def inspect_image(fh: BinaryIO, *, size: int | None = None) -> ImageInfo:
         height=height,
         has_alpha=has_alpha,
         image=probe,
+    )
+
+
+# --------------------------------------------------------------------------- audio
+
+# Content signatures of the audio files we take; anything else is "not audio" whatever
+# its name. Recordings made in the browser arrive as WebM/Ogg (Opus) and are converted.
+AUDIO_KEEP = {"wav": ("audio/wav", ".wav"), "mp3": ("audio/mpeg", ".mp3")}
+SILENCE_PEAK = 10 ** (-50 / 20)  # quieter than -50 dBFS everywhere is silence
+
+
+def sniff_audio(head: bytes) -> str:
+    """'wav', 'mp3', 'ogg', 'webm', 'm4a', 'flac' from a file's first bytes, or ""."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[4:8] == b"ftyp" and head[8:11] in (b"M4A", b"mp4", b"iso", b"dash"):
+        return "m4a"
+    return ""
+
+
+@dataclass
+class AudioInfo:
+    kind: str  # "wav", "mp3", … as sniffed
+    content_type: str
+    extension: str
+    duration: float
+    peak: float
+    data: bytes  # the file to store: as uploaded (WAV, MP3) or converted to WAV
+
+
+def _to_wav(fh: BinaryIO) -> bytes:
+    """Decode any audio PyAV reads and write it as 16-bit PCM WAV."""
+    import av
+
+    fh.seek(0)
+    out = io.BytesIO()
+    with av.open(fh, mode="r") as src, av.open(out, mode="w", format="wav") as dst:
+        stream = src.streams.audio[0]
+        rate = stream.codec_context.sample_rate or 48_000
+        layout = "mono" if (stream.codec_context.channels or 1) == 1 else "stereo"
+        target = dst.add_stream("pcm_s16le", rate=rate, layout=layout)
+        resampler = av.AudioResampler(format="s16", layout=layout, rate=rate)
+        for frame in src.decode(stream):
+            for chunk in resampler.resample(frame):
+                for packet in target.encode(chunk):
+                    dst.mux(packet)
+        for chunk in resampler.resample(None):
+            for packet in target.encode(chunk):
+                dst.mux(packet)
+        for packet in target.encode(None):
+            dst.mux(packet)
+    return out.getvalue()
+
+
+def inspect_audio(
+    fh: BinaryIO,
+    *,
+    size: int | None = None,
+    max_seconds: float,
+    min_seconds: float = 0.5,
+    max_bytes: int,
+) -> AudioInfo:
+    """Validate an uploaded speech recording and return what it is.
+
+    The type comes from the content, the duration from decoding every sample (never the
+    header's claim), and a recording quieter than -50 dBFS throughout is refused as silent.
+    Raises ``ValidationError`` with a message for the user.
+    """
+    from .media import scan_audio
+
+    if size is None:
+        fh.seek(0, 2)
+        size = fh.tell()
+    if size == 0:
+        raise ValidationError("The audio file is empty.", code="empty")
+    if size > max_bytes:
+        raise ValidationError(
+            f"The audio file is {filesizeformat(size)}; the limit is {filesizeformat(max_bytes)}.",
+            code="too_large",
+        )
+    fh.seek(0)
+    kind = sniff_audio(fh.read(16))
+    fh.seek(0)
+    if not kind:
+        raise ValidationError(
+            "This file is not audio we can read. Upload an MP3 or WAV file (or record a clip).",
+            code="not_audio",
+        )
+    try:
+        scan = scan_audio(fh, max_seconds=max_seconds)
+    except ValueError:
+        raise ValidationError(
+            "This file is not audio we can read. Upload an MP3 or WAV file (or record a clip).",
+            code="not_audio",
+        ) from None
+    if scan.duration > max_seconds:
+        raise ValidationError(
+            f"The recording is longer than {max_seconds:g} seconds; the limit is "
+            f"{max_seconds:g} seconds. Trim it and try again.",
+            code="too_long",
+        )
+    if scan.duration < min_seconds:
+        raise ValidationError(
+            f"The recording is only {scan.duration:.1f} seconds long.", code="too_short"
+        )
+    if scan.peak < SILENCE_PEAK:
+        raise ValidationError(
+            "The recording is silent. Check the microphone or pick another file.", code="silent"
+        )
+    fh.seek(0)
+    if kind in AUDIO_KEEP:
+        content_type, ext = AUDIO_KEEP[kind]
+        data = fh.read()
+    else:
+        content_type, ext = "audio/wav", ".wav"
+        data = _to_wav(fh)
+    fh.seek(0)
+    return AudioInfo(
+        kind=kind,
+        content_type=content_type,
+        extension=ext,
+        duration=scan.duration,
+        peak=scan.peak,
+        data=data,
     )

@@ -46,6 +46,7 @@ from .forms import (
 )
 from .imaging import EXPORT_FORMATS, RENDITION_SPECS, convert_image
 from .models import Asset, UsageEvent
+from .ranges import ranged_response
 from .selectors import (
     COUNT_CAP,
     PAGE_SIZE,
@@ -582,16 +583,32 @@ def temp_link_revoke(request, asset_id, link_id):
 # --------------------------------------------------------------------------- files
 
 
-def _serve(request, field, *, download_name: str = "", immutable: bool = False):
+def _serve(
+    request, field, *, download_name: str = "", immutable: bool = False, content_type: str = ""
+):
     storage = field.storage
     if hasattr(storage, "bucket_name"):
-        # On S3 the bytes never pass through us: a short-lived presigned URL.
+        # On S3 the bytes never pass through us: a short-lived presigned URL (S3 answers
+        # Range requests itself, so media seeks there too).
         return HttpResponseRedirect(storage.url(field.name))
+    ranged = (
+        None
+        if download_name
+        else ranged_response(
+            request, field, content_type=content_type or "application/octet-stream"
+        )
+    )
+    if ranged is not None:
+        # A <video> or <audio> seeking: just the bytes asked for (206).
+        ranged["Cache-Control"] = IMMUTABLE if immutable else "private, max-age=300"
+        ranged["X-Content-Type-Options"] = "nosniff"
+        return ranged
     response = FileResponse(
         field.open("rb"), as_attachment=bool(download_name), filename=download_name or None
     )
     response["Cache-Control"] = IMMUTABLE if immutable else "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Accept-Ranges"] = "bytes"
     return response
 
 
@@ -611,7 +628,7 @@ def file(request, asset_id):
         base = (asset.title or asset.public_id.hex[:8]).replace("/", "-")[:80]
         name = f"{base}.{ext}"
         services.usage_record(asset_ids=[asset.pk], kind=UsageEvent.Kind.DOWNLOAD)
-    response = _serve(request, asset.file, download_name=name)
+    response = _serve(request, asset.file, download_name=name, content_type=asset.content_type)
     if not download and not hasattr(asset.file.storage, "bucket_name"):
         response["Content-Type"] = asset.content_type
     return response

@@ -433,7 +433,8 @@ _file_origins += envlist("CSP_EXTRA_FILE_ORIGINS")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        # WebAssembly only (no eval): the 3D viewer (model-viewer) compiles its decoders.
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:", *_file_origins],
         "media-src": ["'self'", "blob:", *_file_origins],

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 # The studio's modules, each a package with an ``operations.py`` that registers its
 # module and operations in the catalog (``studio.jobs.registry``).
-MODULES = ("create", "edit", "upscale", "social", "tools", "batch")
+MODULES = ("create", "edit", "upscale", "control", "transform", "social", "tools", "batch")
 
 
 class StudioConfig(AppConfig):

@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("studio.create.urls")),
     path("", include("studio.edit.urls")),
     path("", include("studio.upscale.urls")),
+    path("", include("studio.control.urls")),
+    path("", include("studio.transform.urls")),
     path("", include("studio.social.urls")),
     path("", include("studio.tools.urls")),
     path("", include("studio.batch.urls")),

@@ -72,6 +72,9 @@ class Operation:
     # Turns the stored mask into the one the provider gets (e.g. grown and feathered by the
     # job's params): ``(mask bytes, params) -> mask bytes``.
     prepare_mask: Callable[[bytes, dict[str, Any]], bytes] | None = None
+    # The runner also gets the job's private input files by role (``files={...}``): a style
+    # image or a speech recording uploaded with the form.
+    runner_takes_files: bool = False
     # Plan limits this job touches, as billing.preflight keyword arguments, from the
     # job's params and its input assets.
     limits: Callable[[dict[str, Any], list], dict[str, Any]] = field(

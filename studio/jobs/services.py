@@ -76,7 +76,9 @@ def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
     """What a job with these params costs: the same figure the pipeline holds and captures."""
     provider = params.get("provider") or operation.provider
     return pricing.estimate(
-        operation=operation.price_key or operation.key,
+        # An operation whose price depends on the method chosen (e.g. Upscale's Auto) names
+        # the price key in its params, settled by its expand_params hook before any hold.
+        operation=params.get("price_key") or operation.price_key or operation.key,
         provider=provider,
         # Offline models are priced per operation and are in every plan.
         model=params.get("model", "") if provider != "local" else "",
@@ -429,6 +431,7 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
             result = operation.runner(
                 params=params,
                 inputs=inputs,
+                **({"files": files} if operation.runner_takes_files else {}),
                 progress=lambda pct, msg: _job_progress(job.pk, 5 + int(pct * 0.8), msg),
                 cancel=_CancelProbe(job.pk),
                 report=lambda detail: _job_report(job.pk, detail),
@@ -508,6 +511,8 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
                     metadata=meta,
                 )
             )
+            if output.file is not None:
+                output.file.close()  # a large download spooled to disk (a video)
         return _job_finish(
             job=job, operation=operation, created=created, meta=result.meta, inputs=inputs
         )
