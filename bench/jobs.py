@@ -92,7 +92,12 @@ def _user():
 
     plan, _ = Plan.objects.update_or_create(
         slug="bench-jobs",
-        defaults={"name": "Bench", "is_active": False, "max_concurrent_jobs": 10_000},
+        defaults={
+            "name": "Bench",
+            "is_active": False,
+            "max_concurrent_jobs": 10_000,
+            "max_jobs_per_hour": 1_000_000,
+        },
     )
     user, _ = get_user_model().objects.get_or_create(
         username=USER, defaults={"email": f"{USER}@example.com"}
