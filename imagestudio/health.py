@@ -48,6 +48,8 @@ def _check_storage() -> None:
 
 
 def _check_broker() -> None:
+    # The Celery app module loads Django's settings: import it when a check runs, not
+    # while the URLconf that names this view is being loaded.
     from imagestudio.celery import app
 
     with app.connection_for_write() as conn:

@@ -21,7 +21,14 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from media import FORMATS, encode
 
-from ..base import InvalidInput
+from ..base import (
+    Capability,
+    InvalidInput,
+    ModelSpec,
+    ParamSpec,
+    ProviderOutput,
+    ProviderResult,
+)
 
 CROP_MODES = ("smart", "centre", "fit")
 # key → (Pillow format, MIME type, extension), from the shared format table.
@@ -456,7 +463,6 @@ def render_pack(
 
 
 def _social_model():
-    from ..base import Capability, ModelSpec, ParamSpec
 
     return ModelSpec(
         id="social-pack",
@@ -488,7 +494,6 @@ SOCIAL_MODEL = _social_model()
 
 def run_social_pack(request, params: dict, progress=None):
     """LocalEngine handler: render every target, one output per rendition (+ guides)."""
-    from ..base import ProviderOutput, ProviderResult
 
     raw_targets = params["targets"]
     if not isinstance(raw_targets, list) or not raw_targets:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from billing.models import Plan
+from billing.services import subscription_for
 from providers.base import (
     ModelSpec,
     ProviderError,
@@ -99,9 +101,6 @@ def input_problem(width: int, height: int, limits, *, what: str = "This image") 
 def module_in_plan(module: str, label: str, inputs: list) -> None:
     """Raise ``ProviderUnavailable`` (shown on the form and the button, nothing held) when
     the owner's plan lacks ``module``: said before any model question comes up."""
-    from billing.models import Plan
-    from billing.services import subscription_for
-
     if not inputs:
         return
     plan = subscription_for(user=inputs[0].owner).plan
