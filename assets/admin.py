@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from .models import (
     Asset,
+    AssetPalette,
     AssetTag,
     Collection,
     CollectionItem,
@@ -48,6 +49,15 @@ class AssetAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+
+@admin.register(AssetPalette)
+class AssetPaletteAdmin(admin.ModelAdmin):
+    list_display = ["name", "asset", "mode", "created_at"]
+    list_filter = ["mode"]
+    search_fields = ["name", "public_id", "asset__public_id", "asset__title"]
+    raw_id_fields = ["asset"]
+    readonly_fields = ["public_id", "created_at"]
 
 
 @admin.register(Tag)

@@ -93,6 +93,10 @@ class RenameForm(forms.Form):
     title = forms.CharField(label="Title", max_length=255, required=False)
 
 
+class PaletteRenameForm(forms.Form):
+    name = forms.CharField(label="Palette name", max_length=80)
+
+
 class TagForm(forms.Form):
     tags = forms.CharField(
         label="Add tags",

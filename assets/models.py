@@ -226,6 +226,33 @@ class Asset(models.Model):
         return 1.0
 
 
+class AssetPalette(models.Model):
+    """A named palette kept with an image: each extraction adds one, none overwrites another.
+
+    ``Asset.palette`` still holds the newest one's colours (search, tags and the apply
+    palette form read it there).
+    """
+
+    class Mode(models.TextChoices):
+        DOMINANT = "dominant", "Dominant"
+        VIBRANT = "vibrant", "Vibrant"
+        MUTED = "muted", "Muted"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="palettes")
+    name = models.CharField(max_length=80)
+    mode = models.CharField(max_length=16, choices=Mode.choices, blank=True)
+    colours = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["asset", "-created_at"], name="asset_palette_asset_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Tag(models.Model):
     """A word a user files assets under. Names are lower-case and unique per owner."""
 

@@ -31,6 +31,7 @@ from . import tasks as _tasks
 from .imaging import RENDITION_SPECS, make_rendition, make_thumbnail, sha256_of
 from .models import (
     Asset,
+    AssetPalette,
     AssetTag,
     Collection,
     CollectionItem,
@@ -253,6 +254,67 @@ def asset_update_analysis(
             if palette is not None:
                 asset_auto_tag(asset=asset)
     return asset
+
+
+# --------------------------------------------------------------------------- palettes
+
+PALETTE_NAME_MAX = 80
+
+
+def _palette_default_name(*, asset: Asset, mode: str, count: int) -> str:
+    """The name a palette gets when none is given: "Muted · 6 colours", or "Palette 3"
+    without a mode; "(2)", "(3)"… are added when the image already has one so named."""
+    if mode:
+        base = f"{AssetPalette.Mode(mode).label} · {count} colour{'' if count == 1 else 's'}"
+    else:
+        base = f"Palette {asset.palettes.count() + 1}"
+    taken = set(asset.palettes.values_list("name", flat=True))
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base} ({n})", n + 1
+    return name
+
+
+def asset_palette_add(
+    *, asset: Asset, colours: list, mode: str = "", name: str = ""
+) -> AssetPalette:
+    """Keep a new named palette with the image; earlier palettes stay.
+
+    ``Asset.palette`` follows the newest palette (tags, search and the apply palette form
+    read it there).
+    """
+    mode = mode if mode in AssetPalette.Mode.values else ""
+    colours = list(colours)
+    with transaction.atomic():
+        name = name.strip()[:PALETTE_NAME_MAX] or _palette_default_name(
+            asset=asset, mode=mode, count=len(colours)
+        )
+        palette = AssetPalette.objects.create(asset=asset, name=name, mode=mode, colours=colours)
+        asset_update_analysis(asset=asset, palette=colours)
+    return palette
+
+
+def asset_palette_rename(*, palette: AssetPalette, name: str) -> AssetPalette:
+    name = name.strip()
+    if not name:
+        raise ValidationError("A palette needs a name.")
+    palette.name = name[:PALETTE_NAME_MAX]
+    palette.save(update_fields=["name"])
+    return palette
+
+
+def asset_palette_delete(*, palette: AssetPalette) -> None:
+    """Delete one saved palette. When it was the newest, ``Asset.palette`` moves to the
+    next newest; when none are left it keeps its colours (the image's colours stay known
+    to tags and search)."""
+    asset = palette.asset
+    with transaction.atomic():
+        was_latest = asset.palettes.values_list("pk", flat=True).first() == palette.pk
+        palette.delete()
+        if was_latest:
+            latest = asset.palettes.first()
+            if latest is not None:
+                asset_update_analysis(asset=asset, palette=latest.colours)
 
 
 # --------------------------------------------------------------------------- analysis

@@ -36,6 +36,16 @@ urlpatterns = [
     path("<uuid:asset_id>/compare/", views.compare, name="compare"),
     path("<uuid:asset_id>/link/", views.temp_link, name="temp_link"),
     path(
+        "<uuid:asset_id>/palettes/<uuid:palette_id>/rename/",
+        views.palette_rename,
+        name="palette_rename",
+    ),
+    path(
+        "<uuid:asset_id>/palettes/<uuid:palette_id>/delete/",
+        views.palette_delete,
+        name="palette_delete",
+    ),
+    path(
         "<uuid:asset_id>/link/<uuid:link_id>/revoke/",
         views.temp_link_revoke,
         name="temp_link_revoke",

@@ -38,6 +38,7 @@ from .forms import (
     CollectionForm,
     ExportForm,
     LibraryFilterForm,
+    PaletteRenameForm,
     RenameForm,
     ShareForm,
     TagForm,
@@ -45,7 +46,7 @@ from .forms import (
     UploadForm,
 )
 from .imaging import EXPORT_FORMATS, RENDITION_SPECS, convert_image
-from .models import Asset, UsageEvent
+from .models import Asset, AssetPalette, UsageEvent
 from .ranges import ranged_response
 from .selectors import (
     COUNT_CAP,
@@ -402,6 +403,7 @@ def _detail_context(request, asset: Asset) -> dict:
         "export_form": ExportForm(),
         "link_form": TempLinkForm(),
         "temp_links": services.temp_links_live(asset=asset),
+        "palettes": asset.palettes.all(),
         "share_form": ShareForm(),
     }
 
@@ -577,6 +579,55 @@ def temp_link_revoke(request, asset_id, link_id):
             {"asset": asset, "temp_links": services.temp_links_live(asset=asset)},
         )
     messages.success(request, "The link no longer works.")
+    return redirect(asset)
+
+
+# --------------------------------------------------------------------------- palettes
+
+
+def _owner_palette(request, asset_id, palette_id) -> tuple[Asset, AssetPalette]:
+    asset = _owner_asset(request, asset_id)
+    palette = AssetPalette.objects.filter(asset=asset, public_id=palette_id).first()
+    if palette is None:
+        raise Http404("No such palette.")
+    palette.asset = asset
+    return asset, palette
+
+
+def _palettes_answer(request, asset: Asset, *, error: str = "") -> HttpResponse:
+    return render(
+        request,
+        "assets/_palettes.html",
+        {"asset": asset, "palettes": asset.palettes.all(), "palette_error": error},
+    )
+
+
+@login_required
+@require_POST
+def palette_rename(request, asset_id, palette_id):
+    asset, palette = _owner_palette(request, asset_id, palette_id)
+    form = PaletteRenameForm(request.POST)
+    ok = form.is_valid() and bool(form.cleaned_data["name"].strip())
+    if ok:
+        services.asset_palette_rename(palette=palette, name=form.cleaned_data["name"])
+    error = "" if ok else "A palette name has 1 to 80 characters."
+    if is_fragment(request):
+        return _palettes_answer(request, asset, error=error)
+    if ok:
+        messages.success(request, "Palette renamed.")
+    else:
+        messages.error(request, error)
+    return redirect(asset)
+
+
+@login_required
+@require_POST
+def palette_delete(request, asset_id, palette_id):
+    asset, palette = _owner_palette(request, asset_id, palette_id)
+    services.asset_palette_delete(palette=palette)
+    if is_fragment(request):
+        return _palettes_answer(request, asset)
+    messages.success(request, "Palette deleted.")
     return redirect(asset)
 
 

@@ -36,7 +36,7 @@ from django.utils import timezone
 from PIL import Image
 
 from assets.models import Asset
-from assets.services import asset_create_output, asset_update_analysis
+from assets.services import asset_create_output, asset_palette_add, asset_update_analysis
 from billing import pricing
 from billing import services as billing
 from providers.base import (
@@ -608,7 +608,9 @@ def _job_finish(
             return locked.status
         if operation.output == "analysis" and inputs:
             if "palette" in meta:
-                asset_update_analysis(asset=inputs[0], palette=meta["palette"])
+                asset_palette_add(
+                    asset=inputs[0], colours=meta["palette"], mode=locked.params.get("mode", "")
+                )
             if "focal_point" in meta:
                 focal = {
                     **meta["focal_point"],

@@ -21,13 +21,19 @@ from django.utils import timezone
 
 from assets.models import (
     Asset,
+    AssetPalette,
     AssetTag,
     Collection,
     CollectionItem,
     ShareLink,
     TemporaryLink,
 )
-from assets.services import collection_add_assets, share_create, temp_link_create
+from assets.services import (
+    asset_palette_add,
+    collection_add_assets,
+    share_create,
+    temp_link_create,
+)
 from studio.batch.models import Batch, BatchRow
 from studio.create.models import Persona
 from studio.jobs.models import Job
@@ -48,6 +54,7 @@ OBJECT_PARAMS = {
     "collection_id",
     "share_id",
     "link_id",
+    "palette_id",
     "job_id",
     "persona_id",
     "batch_id",
@@ -82,6 +89,7 @@ def objects_of(owner, *, with_parent=True) -> dict[str, str]:
     share = share_create(owner=owner, collection=collection, password="pw")
     link_url = temp_link_create(asset=asset, seconds=600)
     link = TemporaryLink.objects.get(asset=asset)
+    palette = asset_palette_add(asset=asset, colours=asset.palette, mode="muted")
     job = JobFactory(owner=owner, status=Job.Status.SUCCEEDED, finished_at=timezone.now())
     job.inputs.add(parent)
     job.outputs.add(asset)
@@ -95,6 +103,7 @@ def objects_of(owner, *, with_parent=True) -> dict[str, str]:
         "collection_id": str(collection.public_id),
         "share_id": str(share.public_id),
         "link_id": str(link.public_id),
+        "palette_id": str(palette.public_id),
         "job_id": str(job.public_id),
         "persona_id": str(persona.public_id),
         "batch_id": str(batch.public_id),
@@ -152,6 +161,11 @@ def snapshot(owner) -> dict:
         ),
         "links": sorted(
             TemporaryLink.objects.filter(asset__owner=owner).values_list("public_id", "revoked_at")
+        ),
+        "palettes": sorted(
+            AssetPalette.objects.filter(asset__owner=owner).values_list(
+                "public_id", "name", "colours"
+            )
         ),
         "jobs": sorted(Job.objects.filter(owner=owner).values_list("public_id", "status")),
         "personas": sorted(Persona.objects.filter(owner=owner).values_list("public_id", "name")),
