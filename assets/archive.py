@@ -66,16 +66,22 @@ def archive_name(asset: Asset, taken: set[str]) -> str:
 
 
 def zip_stream(assets: Iterable[Asset]) -> Iterator[bytes]:
-    """Yield a ZIP archive of the assets' original files, a chunk at a time.
+    """Yield a ZIP archive of the assets' original files, a chunk at a time, each under a
+    readable unique name (``archive_name``)."""
+    taken: set[str] = set()
+    return zip_stream_named((asset, archive_name(asset, taken)) for asset in assets)
+
+
+def zip_stream_named(members: Iterable[tuple[Asset, str]]) -> Iterator[bytes]:
+    """Yield a ZIP of ``(asset, name inside the archive)`` pairs, a chunk at a time.
 
     Members are stored, not deflated: images and media are compressed already, and
     storing keeps the server's work to copying bytes.
     """
     sink = _Sink()
-    taken: set[str] = set()
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for asset in assets:
-            info = zipfile.ZipInfo(archive_name(asset, taken), date_time=_zip_time(asset))
+        for asset, name in members:
+            info = zipfile.ZipInfo(name, date_time=_zip_time(asset))
             info.compress_type = zipfile.ZIP_STORED
             with asset.file.open("rb") as src, zf.open(info, mode="w", force_zip64=True) as dst:
                 for chunk in iter(lambda src=src: src.read(CHUNK), b""):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 
@@ -14,11 +13,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from assets.archive import zip_stream_named
 from assets.services import temp_link_create
 
 from .models import Batch, BatchRow
 
-CHUNK = 256 * 1024
 LINK_SECONDS = 7 * 24 * 3600
 
 
@@ -44,53 +43,15 @@ def _rows(batch: Batch):
     return batch.rows.select_related("job").prefetch_related("job__outputs").order_by("number")
 
 
-class _Sink:
-    """A write-only file for ``zipfile`` that hands out what was written so far."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self._pos = 0
-
-    def write(self, data: bytes) -> int:
-        self._parts.append(bytes(data))
-        self._pos += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._pos
-
-    def flush(self) -> None:
-        pass
-
-    def drain(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
-
-
 def zip_stream(batch: Batch) -> Iterator[bytes]:
-    """The succeeded rows' outputs as a ZIP, a chunk at a time (stored, not deflated)."""
-    sink = _Sink()
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+    """The succeeded rows' outputs as a ZIP, a chunk at a time, named ``<row>-<label>``."""
+
+    def members():
         for row in _rows(batch):
             outputs = row_outputs(row)
-            for asset, name in zip(outputs, output_names(row, outputs), strict=True):
-                t = timezone.localtime(asset.created_at)
-                info = zipfile.ZipInfo(
-                    name, date_time=(max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
-                )
-                with asset.file.open("rb") as src, zf.open(info, mode="w", force_zip64=True) as dst:
-                    for chunk in iter(lambda src=src: src.read(CHUNK), b""):
-                        dst.write(chunk)
-                        data = sink.drain()
-                        if data:
-                            yield data
-                data = sink.drain()
-                if data:
-                    yield data
-    data = sink.drain()
-    if data:
-        yield data
+            yield from zip(outputs, output_names(row, outputs), strict=True)
+
+    return zip_stream_named(members())
 
 
 def has_outputs(batch: Batch) -> bool:
