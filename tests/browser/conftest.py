@@ -10,7 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import expect
+
+from providers.fakes import start_all
+from studio.jobs.provider_health import reset_app_registry
 
 # Jobs run inside the request in these tests (eager Celery), and offline models are slow on
 # a busy 2-core machine: give assertions room rather than fail on a loaded CI host.
@@ -136,3 +140,31 @@ def watch_csp(page) -> list[str]:
            });"""
     )
     return violations
+
+
+@pytest.fixture(scope="module")
+def fake_servers():
+    servers = start_all()
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture
+def providers(fake_servers, monkeypatch):
+    """Point the named providers at their fake servers; every other provider is unset."""
+
+    def enable(*names):
+        for name, server in fake_servers.items():
+            server.reset()
+            for key, value in server.env().items():
+                if name in names:
+                    monkeypatch.setenv(key, value)
+                else:
+                    monkeypatch.delenv(key, raising=False)
+        reset_app_registry()
+        cache.clear()
+        return fake_servers
+
+    yield enable
+    reset_app_registry()

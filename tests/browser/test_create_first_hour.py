@@ -6,13 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
-from providers.fakes import start_all
 from studio.create import enhance
 from studio.create.styles import get_template
-from studio.jobs.provider_health import reset_app_registry
 from tests.factories import UserFactory
 
 from .helpers import sign_in
@@ -20,34 +17,6 @@ from .helpers import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.real_storage]
 
 PROMPT = "a red bicycle against a brick wall"
-
-
-@pytest.fixture(scope="module")
-def fake_servers():
-    servers = start_all()
-    yield servers
-    for server in servers.values():
-        server.stop()
-
-
-@pytest.fixture
-def providers(fake_servers, monkeypatch):
-    """Point the named providers at their fake servers; every other provider is unset."""
-
-    def enable(*names):
-        for name, server in fake_servers.items():
-            server.reset()
-            for key, value in server.env().items():
-                if name in names:
-                    monkeypatch.setenv(key, value)
-                else:
-                    monkeypatch.delenv(key, raising=False)
-        reset_app_registry()
-        cache.clear()
-        return fake_servers
-
-    yield enable
-    reset_app_registry()
 
 
 def _user(slug: str):

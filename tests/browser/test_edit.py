@@ -10,16 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from playwright.sync_api import expect
 
 from assets.services import asset_create_from_upload
-from providers.fakes import start_all
 from studio.jobs import services as job_services
 from studio.jobs.models import Job
-from studio.jobs.provider_health import reset_app_registry
 from tests.factories import UserFactory
 
 from .helpers import photo_png, sign_in
@@ -27,34 +24,6 @@ from .helpers import photo_png, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.real_storage]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-
-@pytest.fixture(scope="module")
-def fake_servers():
-    servers = start_all()
-    yield servers
-    for server in servers.values():
-        server.stop()
-
-
-@pytest.fixture
-def providers(fake_servers, monkeypatch):
-    """Point the named providers at their fake servers; every other provider is unset."""
-
-    def enable(*names):
-        for name, server in fake_servers.items():
-            server.reset()
-            for key, value in server.env().items():
-                if name in names:
-                    monkeypatch.setenv(key, value)
-                else:
-                    monkeypatch.delenv(key, raising=False)
-        reset_app_registry()
-        cache.clear()
-        return fake_servers
-
-    yield enable
-    reset_app_registry()
 
 
 @pytest.fixture
