@@ -55,6 +55,22 @@ class BatchRefused(Exception):
 # --------------------------------------------------------------------------- create
 
 
+def _hold_rows(batch: Batch, rows: list[BatchRow], *, note: str = "") -> None:
+    """Place one credit hold per row (inside the caller's transaction) and mark the rows
+    waiting; the caller saves them."""
+    for row in rows:
+        row.hold_id = uuid.uuid4()
+        billing.hold_place(
+            user=batch.owner,
+            job_id=row.hold_id,
+            amount=row.credits,
+            module="batch",
+            provider=row.provider,
+            reason=f"Batch “{batch.name[:120]}” · row {row.number}{note}",
+        )
+        row.status = BatchRow.Status.WAITING
+
+
 def _plan_size_check(*, user, rows: int) -> None:
     plan = billing.subscription_for(user=user).plan
     if rows > plan.max_batch_size:
@@ -239,17 +255,7 @@ def batch_approve(
                     fitting=len(fitting),
                 )
             chosen = fitting
-        for row in chosen:
-            row.hold_id = uuid.uuid4()
-            billing.hold_place(
-                user=locked.owner,
-                job_id=row.hold_id,
-                amount=row.credits,
-                module="batch",
-                provider=row.provider,
-                reason=f"Batch “{locked.name[:120]}” · row {row.number}",
-            )
-            row.status = BatchRow.Status.WAITING
+        _hold_rows(locked, chosen)
         BatchRow.objects.bulk_update(chosen, ["hold_id", "status"], batch_size=500)
         chosen_ids = {r.pk for r in chosen}
         locked.rows.filter(status=BatchRow.Status.READY).exclude(pk__in=chosen_ids).update(
@@ -592,17 +598,8 @@ def batch_retry(*, batch: Batch, numbers: list[int] | None = None) -> list[Batch
                 f"{total - account.available} more are needed.",
                 shortfall=total - account.available,
             )
+        _hold_rows(locked, rows, note=" (retry)")
         for row in rows:
-            row.hold_id = uuid.uuid4()
-            billing.hold_place(
-                user=locked.owner,
-                job_id=row.hold_id,
-                amount=row.credits,
-                module="batch",
-                provider=row.provider,
-                reason=f"Batch “{locked.name[:120]}” · row {row.number} (retry)",
-            )
-            row.status = BatchRow.Status.WAITING
             row.error = ""
             row.job = None
             row.finished_at = None
