@@ -2,7 +2,8 @@
 
 A provider has ``limit`` slots (``BATCH_PROVIDER_LIMITS``). A batch row takes a slot (a
 lease with an expiry, so a dead worker's slot comes back) before its job is created and
-gives it back when the job ends. A row that finds no free slot waits. A rate-limit answer
+gives it back as soon as the provider's answer is in (storing the result needs no slot),
+or when the job ends without one. A row that finds no free slot waits. A rate-limit answer
 (HTTP 429) halves the provider's slots for everybody and holds back new work until its
 Retry-After has passed; the full limit returns after ``BATCH_THROTTLE_SECONDS``.
 

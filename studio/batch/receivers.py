@@ -1,4 +1,5 @@
-"""The batch listens to the pipeline: a row's job ended, or its provider said 429."""
+"""The batch listens to the pipeline: a row's provider call returned, its job ended, or its
+provider said 429."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 
 from django.dispatch import receiver
 
-from studio.jobs.signals import job_finished, job_throttled
+from studio.jobs.signals import job_finished, job_provider_done, job_throttled
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,17 @@ def _row_finished(sender, job_id: int, **kwargs) -> None:
     except Exception:
         # The tick settles the row later; a batch problem must not fail the job's task.
         logger.exception("batch bookkeeping failed for job %s", job_id)
+
+
+@receiver(job_provider_done, dispatch_uid="batch-provider-slot-free")
+def _provider_done(sender, job_id: int, **kwargs) -> None:
+    from .services import batch_row_provider_done
+
+    try:
+        batch_row_provider_done(job_id=job_id)
+    except Exception:
+        # The slot comes back when the job ends; storing the result must go on.
+        logger.exception("batch slot hand-over failed for job %s", job_id)
 
 
 @receiver(job_throttled, dispatch_uid="batch-provider-throttled")

@@ -459,6 +459,20 @@ def _poll_later(batch_id: int, seconds: float = 1.0) -> None:
         _dispatch_task.apply_async(args=[batch_id], countdown=seconds, queue="batch")
 
 
+def batch_row_provider_done(*, job_id: int) -> None:
+    """A row's provider call returned: its slot goes to the next row while this row's job
+    stores its results (the provider limit rations calls, not our own storage work)."""
+    row = (
+        BatchRow.objects.filter(job_id=job_id, status=BatchRow.Status.RUNNING)
+        .only("pk", "batch_id", "provider", "hold_id")
+        .first()
+    )
+    if row is None:
+        return
+    limiter().release(row.provider, str(row.hold_id))
+    batch_dispatch(batch_id=row.batch_id)
+
+
 def batch_row_finished(*, job_id: int) -> None:
     """A row's job ended: record it, free its provider slot, start the next rows."""
     row = BatchRow.objects.filter(job_id=job_id).select_related("job").first()

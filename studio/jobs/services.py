@@ -50,7 +50,7 @@ from providers.base import (
 from .models import Job, JobFile
 from .provider_health import app_registry
 from .registry import Operation, get_operation
-from .signals import job_finished, job_throttled
+from .signals import job_finished, job_provider_done, job_throttled
 from .tasks import job_run_task as _job_run_task
 
 logger = logging.getLogger(__name__)
@@ -476,6 +476,7 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
         job_fail(job_id=job.pk, message=GENERIC_FAILURE, code="internal")
         return Job.Status.FAILED
 
+    job_provider_done.send(sender=Job, job_id=job.pk, provider=job.provider)
     _job_progress(job.pk, 90, "Saving the result…")
     elapsed_ms = int((time.monotonic() - started) * 1000)
     created: list[Asset] = []

@@ -4,9 +4,12 @@
 sent after the transaction that ended it committed, once per job.
 ``job_throttled(job_id, provider, retry_after)``: a provider answered a job with a rate
 limit (HTTP 429); the job itself retries with backoff.
+``job_provider_done(job_id, provider)``: a job's provider call returned with results; the
+job now only stores them (code that rations a provider's concurrency can hand the slot on).
 """
 
 from django.dispatch import Signal
 
 job_finished = Signal()
 job_throttled = Signal()
+job_provider_done = Signal()
