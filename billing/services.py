@@ -141,7 +141,8 @@ def _append(account: CreditAccount, **fields) -> LedgerEntry:
         account.plan_credits = max(0, account.plan_credits + amount)
     account.plan_credits = min(account.plan_credits, account.balance)
     entry = LedgerEntry(account=account, balance_after=account.balance, **fields)
-    entry.full_clean(validate_constraints=False)
+    # The caller holds the account's row lock, so it exists: no need to look it up again.
+    entry.full_clean(exclude=["account"], validate_constraints=False)
     entry.save()
     account.save(update_fields=["balance", "held", "plan_credits", "updated_at"])
     return entry

@@ -7,13 +7,16 @@ import logging
 
 from django.dispatch import receiver
 
+from studio.jobs.models import Job
 from studio.jobs.signals import job_finished, job_provider_done, job_throttled
 
 logger = logging.getLogger(__name__)
 
 
 @receiver(job_finished, dispatch_uid="batch-row-finished")
-def _row_finished(sender, job_id: int, **kwargs) -> None:
+def _row_finished(sender, job_id: int, queue: str = Job.Queue.BATCH, **kwargs) -> None:
+    if queue != Job.Queue.BATCH:
+        return  # batch rows run on the batch queue only
     from .services import batch_row_finished
 
     try:
@@ -24,7 +27,9 @@ def _row_finished(sender, job_id: int, **kwargs) -> None:
 
 
 @receiver(job_provider_done, dispatch_uid="batch-provider-slot-free")
-def _provider_done(sender, job_id: int, **kwargs) -> None:
+def _provider_done(sender, job_id: int, queue: str = Job.Queue.BATCH, **kwargs) -> None:
+    if queue != Job.Queue.BATCH:
+        return
     from .services import batch_row_provider_done
 
     try:

@@ -261,7 +261,7 @@ def job_cancel(*, job: Job) -> bool:
         )
         if changed:
             billing.hold_release(job_id=job.public_id, reason="Canceled")
-            _announce_finished(job.pk)
+            _announce_finished(job.pk, job.queue)
     job.refresh_from_db()
     return bool(changed)
 
@@ -279,13 +279,13 @@ def job_fail(*, job_id: int, message: str, code: str = "error") -> bool:
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error", "error_code", "message", "finished_at"])
         billing.hold_release(job_id=job.public_id, reason=f"Failed: {message[:200]}")
-        _announce_finished(job.pk)
+        _announce_finished(job.pk, job.queue)
     return True
 
 
-def _announce_finished(job_id: int) -> None:
+def _announce_finished(job_id: int, queue: str) -> None:
     """Send ``job_finished`` once the transaction that ended the job has committed."""
-    transaction.on_commit(lambda: job_finished.send(sender=Job, job_id=job_id))
+    transaction.on_commit(lambda: job_finished.send(sender=Job, job_id=job_id, queue=queue))
 
 
 def _job_progress(job_id: int, percent: int, message: str) -> None:
@@ -476,7 +476,7 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
         job_fail(job_id=job.pk, message=GENERIC_FAILURE, code="internal")
         return Job.Status.FAILED
 
-    job_provider_done.send(sender=Job, job_id=job.pk, provider=job.provider)
+    job_provider_done.send(sender=Job, job_id=job.pk, provider=job.provider, queue=job.queue)
     _job_progress(job.pk, 90, "Saving the result…")
     elapsed_ms = int((time.monotonic() - started) * 1000)
     created: list[Asset] = []
@@ -630,7 +630,8 @@ def _job_finish(
         entry = billing.hold_capture(
             job_id=locked.public_id, amount=amount, provider=meta.get("provider_used", "")
         )
-        locked.outputs.set(created)
+        if created:
+            locked.outputs.set(created)
         locked.status = Job.Status.SUCCEEDED
         locked.progress = 100
         locked.message = _done_message(operation, created, meta)
@@ -649,7 +650,7 @@ def _job_finish(
                 "finished_at",
             ]
         )
-        _announce_finished(locked.pk)
+        _announce_finished(locked.pk, locked.queue)
     return Job.Status.SUCCEEDED
 
 

@@ -209,6 +209,45 @@ def test_rows_wait_for_a_free_provider_slot(
     assert batch.rows.get(number=3).status == "running"
 
 
+def test_a_row_hands_its_slot_on_once_the_provider_answered(
+    alice, funded, priced, image_server, settings, committed
+):
+    """Storing a result needs no provider slot: while row 1 saves its output, row 3 (the
+    first that waited) has its slot and is running already."""
+    from studio.batch.limits import limiter
+    from studio.jobs import services as pipeline
+
+    settings.BATCH_PROVIDER_LIMITS = {"local": 2, "default": 4}
+    funded(100)
+    batch = services.batch_create_from_csv(user=alice, data=_csv(image_server, n_good=4))
+    with mock.patch("studio.batch.tasks.batch_start_task.apply_async"):
+        services.batch_approve(batch=batch)
+    with (
+        mock.patch("studio.jobs.tasks.job_run_task.apply_async"),
+        mock.patch("studio.batch.tasks.batch_dispatch_task.apply_async"),
+    ):
+        services.batch_start(batch_id=batch.pk)
+    assert batch.rows.get(number=3).status == "waiting"
+    seen = {}
+    store = pipeline.asset_create_output
+
+    def storing(**kwargs):
+        seen["row 3"] = batch.rows.get(number=3).status
+        seen["in use"] = limiter().in_use("local")
+        return store(**kwargs)
+
+    with (
+        mock.patch("studio.jobs.tasks.job_run_task.apply_async"),
+        mock.patch("studio.batch.tasks.batch_dispatch_task.apply_async"),
+        mock.patch.object(pipeline, "asset_create_output", side_effect=storing),
+    ):
+        committed(pipeline.job_run, job_id=batch.rows.get(number=1).job_id)
+    assert seen == {"row 3": "running", "in use": 2}
+    assert batch.rows.get(number=1).status == "succeeded"
+    assert limiter().in_use("local") == 2  # rows 2 and 3
+    assert batch.rows.filter(status="running").count() == 2
+
+
 def test_a_429_halves_the_provider_slots_for_everybody(settings, db):
     from studio.batch.limits import limiter
 
