@@ -125,8 +125,11 @@ def account_lock(*, user) -> CreditAccount:
 
 
 def _locked_account(user_id: int) -> CreditAccount:
-    CreditAccount.objects.get_or_create(user_id=user_id)
-    return CreditAccount.objects.select_for_update().get(user_id=user_id)
+    account = CreditAccount.objects.select_for_update().filter(user_id=user_id).first()
+    if account is None:  # a user's first movement: open the account, then lock it
+        CreditAccount.objects.get_or_create(user_id=user_id)
+        account = CreditAccount.objects.select_for_update().get(user_id=user_id)
+    return account
 
 
 def _append(account: CreditAccount, **fields) -> LedgerEntry:
@@ -297,6 +300,20 @@ def _settled(job_id: uuid.UUID) -> LedgerEntry | None:
     return LedgerEntry.objects.filter(job_id=job_id, kind__in=[Kind.CAPTURE, Kind.RELEASE]).first()
 
 
+def _hold_locked(job_id: uuid.UUID):
+    """Lock the account that holds credits for ``job_id``, then read the job's entries:
+    ``(hold, account, settlement)``, ``(None, None, None)`` when the job has no hold."""
+    account = (
+        CreditAccount.objects.select_for_update(of=("self",))
+        .filter(entries__job_id=job_id, entries__kind=Kind.HOLD)
+        .first()
+    )
+    if account is None:
+        return None, None, None
+    entries = {e.kind: e for e in LedgerEntry.objects.filter(job_id=job_id)}
+    return entries[Kind.HOLD], account, entries.get(Kind.CAPTURE) or entries.get(Kind.RELEASE)
+
+
 @transaction.atomic
 def hold_capture(
     *, job_id: uuid.UUID, amount: int | None = None, provider: str = ""
@@ -306,11 +323,9 @@ def hold_capture(
     Idempotent: a second call returns the first capture. Returns None when the job has no
     hold, or when it was released already (a canceled job is never charged).
     """
-    hold = LedgerEntry.objects.filter(job_id=job_id, kind=Kind.HOLD).first()
+    hold, account, done = _hold_locked(job_id)
     if hold is None:
         return None
-    account = CreditAccount.objects.select_for_update().get(pk=hold.account_id)
-    done = _settled(job_id)
     if done is not None:
         return done if done.kind == Kind.CAPTURE else None
     charge = hold.held_delta if amount is None else max(0, min(amount, hold.held_delta))
@@ -334,11 +349,8 @@ def hold_capture(
 @transaction.atomic
 def hold_release(*, job_id: uuid.UUID, reason: str = "") -> LedgerEntry | None:
     """Give a job's reserved credits back. Idempotent; a no-op once captured or released."""
-    hold = LedgerEntry.objects.filter(job_id=job_id, kind=Kind.HOLD).first()
-    if hold is None:
-        return None
-    account = CreditAccount.objects.select_for_update().get(pk=hold.account_id)
-    if _settled(job_id) is not None:
+    hold, account, done = _hold_locked(job_id)
+    if hold is None or done is not None:
         return None
     try:
         with transaction.atomic():

@@ -71,6 +71,13 @@ class Job(models.Model):
                 name="job_active_idx",
                 condition=Q(status__in=["queued", "running"]),
             ),
+            # A user's running jobs (the plan's concurrency check at every submit), without
+            # reading a long history.
+            models.Index(
+                fields=["owner"],
+                name="job_owner_active_idx",
+                condition=Q(status__in=["queued", "running"]),
+            ),
         ]
 
     def __str__(self) -> str:

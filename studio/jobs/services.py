@@ -31,7 +31,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from PIL import Image
 
@@ -97,12 +97,20 @@ def _preflight_kwargs(
         "provider": provider,
         # Plans list provider models; the offline engine's models are in every plan.
         "model": params.get("model", "") if provider != "local" else "",
-        "active_jobs": Job.objects.filter(owner=user, status__in=Job.ACTIVE_STATUSES).count(),
-        "jobs_last_hour": Job.objects.filter(
-            owner=user, created_at__gte=timezone.now() - timedelta(hours=1)
-        ).count(),
+        **_job_counts(user),
         **operation.limits(params, inputs or []),
     }
+
+
+def _job_counts(user) -> dict[str, int]:
+    """The user's queued + running jobs and the jobs started in the last hour, in one
+    query (each part on its own index)."""
+    hour_ago = timezone.now() - timedelta(hours=1)
+    active = Q(status__in=Job.ACTIVE_STATUSES)
+    recent = Q(created_at__gte=hour_ago)
+    return Job.objects.filter(active | recent, owner=user).aggregate(
+        active_jobs=Count("pk", filter=active), jobs_last_hour=Count("pk", filter=recent)
+    )
 
 
 def job_check(
@@ -164,11 +172,15 @@ def job_create(
             retry_of=retry_of,
             input_order=[a.pk for a in inputs],
         )
+        # The owner is the signed-in user and the public id a fresh UUID (or a hold's,
+        # unique in the ledger already): no lookups for them; the constraints still hold.
+        validate = {"exclude": ["owner", "retry_of"], "validate_unique": False}
         if held_as is not None:
             job.public_id = held_as
-            job.full_clean()
+            job.full_clean(**validate)
             job.save()
-            job.inputs.set(inputs)
+            if inputs:
+                job.inputs.set(inputs)
             _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
             return job
         # Pre-flight inside the transaction that places the hold, with the account row
@@ -180,9 +192,10 @@ def job_create(
             quote=quote,
             **_preflight_kwargs(user=user, operation=operation, params=params, inputs=inputs),
         )
-        job.full_clean()
+        job.full_clean(**validate)
         job.save()
-        job.inputs.set(inputs)
+        if inputs:
+            job.inputs.set(inputs)
         billing.hold_place(
             user=user,
             job_id=job.public_id,
@@ -319,18 +332,32 @@ class _CancelProbe:
         return self.canceled
 
 
-def _claim(job_id: int) -> bool:
+def _registered(key: str) -> Operation | None:
+    try:
+        return get_operation(key)
+    except KeyError:
+        return None
+
+
+def _claim(job: Job, *, message: str) -> bool:
+    """Take a queued job (queued → running) for this worker; False if another delivery
+    took it or it ended meanwhile. Updates ``job`` in memory to match the row."""
     now = timezone.now()
-    return bool(
-        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-            status=Job.Status.RUNNING,
-            started_at=now,
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            progress=0,
-            message="Starting…",
-        )
-    )
+    fields = {
+        "status": Job.Status.RUNNING,
+        "started_at": now,
+        "heartbeat_at": now,
+        "progress": 5,
+        "message": message[:255],
+    }
+    if not Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        attempts=F("attempts") + 1, **fields
+    ):
+        return False
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.attempts += 1
+    return True
 
 
 def _read_input(asset: Asset) -> bytes:
@@ -385,14 +412,16 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
     the module docstring) and retries are left (the job is back in ``queued``); otherwise
     every failure ends as a failed job with its hold released.
     """
-    if not _claim(job_id):
+    job = Job.objects.select_related("owner").filter(pk=job_id).first()
+    operation = _registered(job.operation) if job is not None else None
+    claimed = job is not None and _claim(
+        job, message=operation.progress_message if operation else "Starting…"
+    )
+    if not claimed:
         status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
         logger.info("job %s not claimed (status %s): another delivery owns it", job_id, status)
         return status or "missing"
-    job = Job.objects.select_related("owner").get(pk=job_id)
-    try:
-        operation = get_operation(job.operation)
-    except KeyError:
+    if operation is None:
         job_fail(
             job_id=job.pk,
             message="This operation is no longer available.",
@@ -401,8 +430,8 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
         return Job.Status.FAILED
     started = time.monotonic()
     try:
-        inputs = job.ordered_inputs()
-        _job_progress(job.pk, 5, operation.progress_message)
+        # Every job records its inputs' order when it is created; none means no inputs.
+        inputs = job.ordered_inputs() if job.input_order else []
         params = dict(job.params)
         if operation.prepare is not None:
             params = operation.prepare(
@@ -477,7 +506,8 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
         return Job.Status.FAILED
 
     job_provider_done.send(sender=Job, job_id=job.pk, provider=job.provider, queue=job.queue)
-    _job_progress(job.pk, 90, "Saving the result…")
+    if result.outputs:
+        _job_progress(job.pk, 90, "Saving the result…")
     elapsed_ms = int((time.monotonic() - started) * 1000)
     created: list[Asset] = []
     try:
@@ -627,11 +657,12 @@ def _job_finish(
             # Partial success: charge only what was made, at the quoted price.
             partial = {**locked.params, "variations": units}
             amount = job_quote(operation=operation, params=partial).credits
+        if created:
+            locked.outputs.set(created)
+        # The charge comes last: it locks the user's credit account until the commit.
         entry = billing.hold_capture(
             job_id=locked.public_id, amount=amount, provider=meta.get("provider_used", "")
         )
-        if created:
-            locked.outputs.set(created)
         locked.status = Job.Status.SUCCEEDED
         locked.progress = 100
         locked.message = _done_message(operation, created, meta)
