@@ -1,4 +1,10 @@
-"""``make run``'s process supervisor: the web server, a Celery worker and Celery beat.
+"""``make run``'s process supervisor: the web server, two Celery workers and Celery beat.
+
+One worker (processes) runs what users wait on and housekeeping; the other runs batch
+rows in threads: a batch row mostly waits for a provider, so one process with a thread
+per row in flight lets a batch use its providers' limits (``BATCH_LIMIT_<PROVIDER>``)
+without a process per row. The thread pool has no time limits; provider calls have their
+own timeouts and the sweeper recovers a job whose worker stopped beating.
 
 Each service runs in its own process group. The worker and beat come back when they exit
 (a crash, an out-of-memory kill, ``kill -9``), after a pause that doubles from one second
@@ -75,8 +81,9 @@ class Service:
         return True
 
 
-def services(*, port: int, concurrency: int, python: str, var_dir: str) -> list[Service]:
-    queues = "interactive,batch,maintenance"
+def services(
+    *, port: int, concurrency: int, python: str, var_dir: str, batch_threads: int = 10
+) -> list[Service]:
     return [
         Service(
             "web",
@@ -87,8 +94,17 @@ def services(*, port: int, concurrency: int, python: str, var_dir: str) -> list[
             "worker",
             [
                 python, "-m", "celery", "-A", "imagestudio", "worker", "--loglevel=INFO",
-                f"--queues={queues}", f"--concurrency={concurrency}", "--without-mingle",
-                "--without-gossip",
+                "--queues=interactive,maintenance", f"--concurrency={concurrency}",
+                "--without-mingle", "--without-gossip", "--hostname=worker@%h",
+            ],
+            restart=True,
+        ),
+        Service(
+            "batch-worker",
+            [
+                python, "-m", "celery", "-A", "imagestudio", "worker", "--loglevel=INFO",
+                "--queues=batch", "--pool=threads", f"--concurrency={batch_threads}",
+                "--without-mingle", "--without-gossip", "--hostname=batch@%h",
             ],
             restart=True,
         ),
@@ -183,13 +199,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, default=int(os.environ.get("WORKER_CONCURRENCY", "2"))
     )
+    parser.add_argument(
+        "--batch-threads", type=int, default=int(os.environ.get("BATCH_WORKER_THREADS", "10"))
+    )
     parser.add_argument("--grace", type=float, default=float(os.environ.get("RUN_STOP_GRACE", "5")))
     args = parser.parse_args(argv)
     var_dir = os.environ.get("VAR_DIR", "var")
     os.makedirs(var_dir, exist_ok=True)
     supervisor = Supervisor(
         services(
-            port=args.port, concurrency=args.concurrency, python=sys.executable, var_dir=var_dir
+            port=args.port,
+            concurrency=args.concurrency,
+            python=sys.executable,
+            var_dir=var_dir,
+            batch_threads=args.batch_threads,
         ),
         grace=args.grace,
     )
