@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from ..base import ProviderError, ProviderOutput, ProviderTimeout, TransientError
+from ..base import ProviderError, ProviderOutput, ProviderTimeout, RateLimited, TransientError
+from ..signals import provider_rate_limited
 from .errors import ErrorMapper, error_for_response
 from .media import finish_output
 from .redaction import get_logger, redact, register_secret
@@ -194,6 +195,12 @@ class ProviderHTTP:
                 finally:
                     response.close()
                 error = self.map_error(response)
+            if isinstance(error, RateLimited):
+                # Everything that paces calls to this provider hears of it, even when
+                # this call waits it out below.
+                provider_rate_limited.send(
+                    sender=type(self), provider=self.provider, retry_after=error.retry_after
+                )
             elapsed = self.clock.monotonic() - started
             if not error.transient:
                 log.warning(

@@ -1,5 +1,5 @@
-"""The batch listens to the pipeline: a row's provider call returned, its job ended, or its
-provider said 429."""
+"""The batch listens to the pipeline and the provider clients: a row's provider call
+returned, its job ended, or a provider said 429."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 
 from django.dispatch import receiver
 
+from providers.signals import provider_rate_limited
 from studio.jobs.models import Job
 from studio.jobs.signals import job_finished, job_provider_done, job_throttled
 
@@ -37,6 +38,20 @@ def _provider_done(sender, job_id: int, queue: str = Job.Queue.BATCH, **kwargs) 
     except Exception:
         # The slot comes back when the job ends; storing the result must go on.
         logger.exception("batch slot hand-over failed for job %s", job_id)
+
+
+@receiver(provider_rate_limited, dispatch_uid="batch-provider-rate-limited")
+def _provider_rate_limited(sender, provider: str, retry_after=None, **kwargs) -> None:
+    """Any call's 429 (a batch row's, an interactive job's, one the client waited out)
+    slows the provider down for every batch."""
+    from .limits import limiter
+
+    if provider:
+        try:
+            limiter().throttle(provider, retry_after=retry_after)
+        except Exception:
+            # Pacing is best effort; the call itself must go on.
+            logger.exception("could not record a rate limit of %s", provider)
 
 
 @receiver(job_throttled, dispatch_uid="batch-provider-throttled")

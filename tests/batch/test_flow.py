@@ -266,6 +266,25 @@ def test_a_429_halves_the_provider_slots_for_everybody(settings, db):
     assert not lim.acquire("stability", "b3", ttl=60)
 
 
+def test_a_429_any_call_waited_out_slows_the_provider_for_every_batch(settings, db):
+    """The client retried the 429 itself (the job never saw it), yet batches slow down."""
+    import httpx
+
+    from providers.http.client import ProviderHTTP
+    from studio.batch.limits import limiter
+
+    settings.BATCH_PROVIDER_LIMITS = {"stability": 4, "default": 4}
+    answers = iter([httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200)])
+    http = ProviderHTTP(
+        "stability",
+        label="Stability",
+        base_url="https://api.example.test",
+        transport=httpx.MockTransport(lambda request: next(answers)),
+    )
+    assert http.request("POST", "/v2beta/x").status_code == 200
+    assert limiter().status("stability") == {"in_use": 0, "limit": 2, "throttled": True}
+
+
 def test_zip_and_report_match_the_rows(
     alice, alice_client, funded, priced, eager, image_server, committed
 ):

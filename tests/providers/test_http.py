@@ -99,6 +99,28 @@ def test_it_retries_429_honouring_retry_after_seconds(clock):
     http.close()
 
 
+def test_a_429_it_waits_out_is_still_announced_to_whatever_paces_the_provider(clock):
+    from providers.signals import provider_rate_limited
+
+    heard = []
+
+    def listener(sender, provider, retry_after, **kwargs):
+        heard.append((provider, retry_after))
+
+    provider_rate_limited.connect(listener)
+    try:
+        transport, _ = scripted(
+            httpx.Response(429, headers={"Retry-After": "4"}), httpx.Response(200, json={})
+        )
+        http = client(transport, clock)
+        http.request("POST", "/x")
+        transport, _ = scripted(httpx.Response(503), httpx.Response(200, json={}))
+        client(transport, clock).request("POST", "/x")  # not a rate limit: not announced
+    finally:
+        provider_rate_limited.disconnect(listener)
+    assert heard == [("unit", 4.0)]
+
+
 def test_it_honours_retry_after_as_http_date(clock):
     when = email.utils.formatdate(clock.wall_now + 4, usegmt=True)
     transport, calls = scripted(
