@@ -10,8 +10,9 @@ are small (256 px) so the measurement is the batch engine's scheduling, not imag
 encoding. Also times the dry run (validate and price) of a 1,000-row product CSV and of
 a 1,000-row prompt CSV (target < 2 s).
 
-A real Celery worker (thread pool) runs in this process on an in-memory broker, against
-a throwaway SQLite database (or ``--database-url``) and media folder.
+A real Celery worker runs in this process with a thread pool, as the batch worker runs
+(``make run``'s batch worker, the README's production shape), on an in-memory broker,
+against a throwaway SQLite database (or ``--database-url``) and media folder.
 
     .venv/bin/python bench/batch.py [--rows 50] [--latency 0.5] [--limit 8]
 
