@@ -27,6 +27,19 @@ def _csv(base: str, n_good: int = 3, bad: list[str] | None = None) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _started(user, data: bytes) -> Batch:
+    """A batch approved and started, its rows' jobs queued but not run (nor polled)."""
+    batch = services.batch_create_from_csv(user=user, data=data)
+    with mock.patch("studio.batch.tasks.batch_start_task.apply_async"):
+        services.batch_approve(batch=batch)
+    with (
+        mock.patch("studio.jobs.tasks.job_run_task.apply_async"),
+        mock.patch("studio.batch.tasks.batch_dispatch_task.apply_async"),
+    ):
+        services.batch_start(batch_id=batch.pk)
+    return batch
+
+
 def test_a_batch_with_bad_rows_runs_the_good_ones_and_charges_only_them(
     alice, funded, priced, eager, image_server, committed
 ):
@@ -219,14 +232,7 @@ def test_a_row_hands_its_slot_on_once_the_provider_answered(
 
     settings.BATCH_PROVIDER_LIMITS = {"local": 2, "default": 4}
     funded(100)
-    batch = services.batch_create_from_csv(user=alice, data=_csv(image_server, n_good=4))
-    with mock.patch("studio.batch.tasks.batch_start_task.apply_async"):
-        services.batch_approve(batch=batch)
-    with (
-        mock.patch("studio.jobs.tasks.job_run_task.apply_async"),
-        mock.patch("studio.batch.tasks.batch_dispatch_task.apply_async"),
-    ):
-        services.batch_start(batch_id=batch.pk)
+    batch = _started(alice, _csv(image_server, n_good=4))
     assert batch.rows.get(number=3).status == "waiting"
     seen = {}
     store = pipeline.asset_create_output
@@ -362,14 +368,7 @@ def test_cancel_stops_a_running_row_and_releases_its_hold(
     alice, funded, priced, image_server, committed
 ):
     funded(100)
-    batch = services.batch_create_from_csv(user=alice, data=_csv(image_server, n_good=3))
-    with mock.patch("studio.batch.tasks.batch_start_task.apply_async"):
-        services.batch_approve(batch=batch)
-    with (
-        mock.patch("studio.jobs.tasks.job_run_task.apply_async"),
-        mock.patch("studio.batch.tasks.batch_dispatch_task.apply_async"),
-    ):
-        services.batch_start(batch_id=batch.pk)
+    batch = _started(alice, _csv(image_server, n_good=3))
     running = batch.rows.get(number=1)
     assert running.status == "running" and running.job.status == "queued"
     committed(services.batch_cancel, batch=batch)

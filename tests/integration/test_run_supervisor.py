@@ -18,6 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
 
+# The job worker's start line (not the batch rows' worker, "batch-worker started").
+WORKER_STARTED = r"(?<!-)worker started \(pid (\d+)\)"
+
 JOB_SCRIPT = """
 import io, sys, time
 from django.contrib.auth import get_user_model
@@ -27,6 +30,7 @@ from assets.services import asset_create_from_upload
 from studio.jobs.models import Job
 from studio.jobs.registry import get_operation
 from studio.jobs.services import job_create
+
 
 User = get_user_model()
 user, _ = User.objects.get_or_create(username="runner", defaults={"email": "runner@example.com"})
@@ -179,16 +183,18 @@ def test_ctrl_c_stops_every_process_within_ten_seconds(make_run):
 
 
 def test_a_killed_worker_is_restarted_and_runs_jobs_again(make_run):
-    first = re.findall(r"worker started \(pid (\d+)\)", make_run.log())
+    # The job worker, not the batch rows' worker beside it.
+    first = re.findall(WORKER_STARTED, make_run.log())
     assert len(first) == 1
+    assert len(re.findall(r"batch-worker started \(pid \d+\)", make_run.log())) == 1
     os.killpg(int(first[0]), signal.SIGKILL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        started = re.findall(r"worker started \(pid (\d+)\)", make_run.log())
+        started = re.findall(WORKER_STARTED, make_run.log())
         if len(started) == 2:
             break
         time.sleep(0.2)
     log = make_run.log()
-    assert "worker exited with code -9; restarting in 1 s" in log, log[-3000:]
-    assert len(re.findall(r"worker started \(pid (\d+)\)", log)) == 2, log[-3000:]
+    assert re.search(r"(?<!-)worker exited with code -9; restarting in 1 s", log), log[-3000:]
+    assert len(re.findall(WORKER_STARTED, log)) == 2, log[-3000:]
     assert "STATUS succeeded 1" in make_run.job()
