@@ -270,16 +270,25 @@ def credits_adjust(
 
 @transaction.atomic
 def hold_place(
-    *, user, job_id: uuid.UUID, amount: int, module: str = "", provider: str = "", reason: str = ""
+    *,
+    user,
+    job_id: uuid.UUID,
+    amount: int,
+    module: str = "",
+    provider: str = "",
+    reason: str = "",
+    account: CreditAccount | None = None,
 ) -> LedgerEntry:
     """Reserve ``amount`` credits for a job, or raise ``InsufficientCredits``.
 
     Call inside the transaction that creates the job so both exist or neither does.
-    Idempotent: a second hold for the same job returns the first.
+    Idempotent: a second hold for the same job returns the first. ``account``: the user's
+    account as ``account_lock`` returned it in this transaction (saves locking it again).
     """
     if amount < 0:
         raise ValueError("A hold cannot be negative")
-    account = _locked_account(user.pk)
+    if account is None or account.user_id != user.pk:
+        account = _locked_account(user.pk)
     existing = LedgerEntry.objects.filter(job_id=job_id, kind=Kind.HOLD).first()
     if existing:
         return existing
@@ -629,6 +638,7 @@ def preflight(
     upscale_mode: str = "",
     active_jobs: int | None = None,
     jobs_last_hour: int | None = None,
+    account: CreditAccount | None = None,
 ) -> None:
     """Raise ``BillingError`` if ``user`` may not run this request now; return None if they may.
 
@@ -642,7 +652,8 @@ def preflight(
     then locks the account row, so the balance it checks is the one the hold sees and no
     concurrent request can spend it in between. Outside a transaction it reads without a
     lock (fine for a live estimate); ``hold_place`` re-checks under the lock anyway.
-    It writes nothing except, for a user without one yet, opening the account.
+    It writes nothing except, for a user without one yet, opening the account. Give the
+    ``account`` that ``account_lock`` returned in this transaction to check that one.
     """
     sub = subscription_for(user=user)
     _check_plan(
@@ -664,7 +675,9 @@ def preflight(
             f"this one would be {_mp(output_pixels)}.",
             limit="server_pixels",
         )
-    if transaction.get_connection().in_atomic_block:
+    if account is not None and account.user_id == user.pk:
+        pass  # locked by the caller in this transaction: current
+    elif transaction.get_connection().in_atomic_block:
         account = CreditAccount.objects.select_for_update().get(user=user)
     else:
         account = CreditAccount.objects.get(user=user)

@@ -186,10 +186,11 @@ def job_create(
         # Pre-flight inside the transaction that places the hold, with the account row
         # locked first: the running-jobs count and the balance it checks are the ones the
         # hold sees, and a parallel request waits for this one.
-        billing.account_lock(user=user)
+        account = billing.account_lock(user=user)
         billing.preflight(
             user=user,
             quote=quote,
+            account=account,
             **_preflight_kwargs(user=user, operation=operation, params=params, inputs=inputs),
         )
         job.full_clean(**validate)
@@ -203,6 +204,7 @@ def job_create(
             module=operation.module,
             provider=job.provider,
             reason=operation.label,
+            account=account,
         )
         stored: list[JobFile] = []
         try:
