@@ -323,7 +323,7 @@ def _hold_locked(job_id: uuid.UUID):
     return entries[Kind.HOLD], account, entries.get(Kind.CAPTURE) or entries.get(Kind.RELEASE)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # the inner block keeps the savepoint it needs
 def hold_capture(
     *, job_id: uuid.UUID, amount: int | None = None, provider: str = ""
 ) -> LedgerEntry | None:
@@ -355,7 +355,7 @@ def hold_capture(
         return _settled(job_id)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # the inner block keeps the savepoint it needs
 def hold_release(*, job_id: uuid.UUID, reason: str = "") -> LedgerEntry | None:
     """Give a job's reserved credits back. Idempotent; a no-op once captured or released."""
     hold, account, done = _hold_locked(job_id)
