@@ -103,11 +103,14 @@ def _preflight_kwargs(
 
 
 def _job_counts(user) -> dict[str, int]:
-    """The user's queued + running jobs and the jobs started in the last hour, in one
-    query (each part on its own index)."""
+    """The user's queued + running jobs and the jobs they started in the last hour, in one
+    query (each part on its own index).
+
+    A batch's rows are not "started" one by one: the batch was approved as a whole, within
+    the plan's batch size, so its rows don't use up the hourly cap on what one submits."""
     hour_ago = timezone.now() - timedelta(hours=1)
     active = Q(status__in=Job.ACTIVE_STATUSES)
-    recent = Q(created_at__gte=hour_ago)
+    recent = Q(created_at__gte=hour_ago) & ~Q(queue=Job.Queue.BATCH)
     return Job.objects.filter(active | recent, owner=user).aggregate(
         active_jobs=Count("pk", filter=active), jobs_last_hour=Count("pk", filter=recent)
     )

@@ -40,6 +40,14 @@ def test_older_jobs_do_not_count_toward_the_hourly_cap(alice_client, alice, alic
     assert Job.objects.filter(owner=alice).count() == 2
 
 
+def test_a_batch_s_rows_leave_the_hourly_cap_for_what_one_submits(alice_client, alice, alice_asset):
+    Plan.objects.filter(slug="free").update(max_jobs_per_hour=2, max_concurrent_jobs=10)
+    for _ in range(5):  # a batch ran five rows this hour
+        JobFactory(owner=alice, status=Job.Status.SUCCEEDED, queue=Job.Queue.BATCH)
+    _resize(alice_client, alice_asset, width=50, mode="fit")
+    assert Job.objects.filter(owner=alice, queue=Job.Queue.INTERACTIVE).count() == 1
+
+
 def test_a_huge_resize_is_refused_with_a_message_not_a_memory_error(alice_client, alice, settings):
     import io
 
