@@ -11,8 +11,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -89,6 +99,23 @@ def assets_by_public_ids(*, owner, public_ids, statuses=(Asset.Status.READY,)) -
     )
 
 
+def _version_members(*, root_id: int, owner_id: int, fields) -> list[Asset]:
+    """The versions of the tree rooted at ``root_id`` that belong to ``owner_id``, in one query.
+
+    The owner is checked on the fetched rows rather than in the WHERE clause: with an
+    owner term SQLite (which keeps no statistics unless ANALYZE has run) walks every
+    asset of the owner instead of the root's own index, 3 ms at 5,000 assets and
+    growing with the library; the tree alone is a handful of rows on any database.
+    """
+    return [
+        a
+        for a in Asset.objects.filter(Q(pk=root_id) | Q(root_id=root_id))
+        .only(*fields, "owner_id")
+        .order_by("created_at", "id")
+        if a.owner_id == owner_id
+    ]
+
+
 def asset_lineage(*, asset: Asset) -> list[Asset]:
     """Ancestors from the root down to ``asset``'s parent (the version trail).
 
@@ -97,12 +124,13 @@ def asset_lineage(*, asset: Asset) -> list[Asset]:
     """
     if asset.parent_id is None:
         return []
-    root_id = asset.root_id or asset.parent_id
     members = {
         a.pk: a
-        for a in Asset.objects.filter(
-            Q(pk=root_id) | Q(root_id=root_id), owner_id=asset.owner_id
-        ).only(*CARD_FIELDS, "parent_id", "root_id", "status")
+        for a in _version_members(
+            root_id=asset.root_id or asset.parent_id,
+            owner_id=asset.owner_id,
+            fields=(*CARD_FIELDS, "parent_id", "root_id", "status"),
+        )
     }
     chain = []
     seen = {asset.pk}
@@ -126,12 +154,15 @@ def asset_version_tree(*, asset: Asset) -> TreeNode:
     Trashed versions are left out; a version whose parent is gone hangs off the root.
     """
     root_id = asset.root_id or asset.pk
-    members = list(
-        Asset.objects.filter(Q(pk=root_id) | Q(root_id=root_id), owner_id=asset.owner_id)
-        .filter(status=Asset.Status.READY)
-        .only(*CARD_FIELDS, "parent_id", "root_id", "operation")
-        .order_by("created_at", "id")
-    )
+    members = [
+        a
+        for a in _version_members(
+            root_id=root_id,
+            owner_id=asset.owner_id,
+            fields=(*CARD_FIELDS, "parent_id", "root_id", "operation"),
+        )
+        if a.status == Asset.Status.READY
+    ]
     nodes = {a.pk: TreeNode(a) for a in members}
     if root_id not in nodes:
         nodes[root_id] = TreeNode(asset if asset.pk == root_id else asset)
@@ -563,23 +594,53 @@ def library_count(qs: QuerySet[Asset], *, filters: LibraryFilters) -> int | None
 
 
 def tag_list(*, owner, limit: int = 40) -> list[Tag]:
-    """The owner's most used tags (with ``n``, the number of live assets carrying each)."""
-    return list(
-        Tag.objects.filter(owner=owner)
-        .annotate(n=Count("asset_tags", filter=Q(asset_tags__asset__status=Asset.Status.READY)))
-        .filter(n__gt=0)
-        .order_by("-n", "name")[:limit]
+    """The owner's most used tags (with ``n``, the number of live assets carrying each).
+
+    Counted as every link of the tag less the links of trashed assets: the first count
+    reads the tag index alone and the second starts from the few trashed assets, where
+    counting live links directly looks up the asset of every link (three times the cost
+    at 5,000 assets, and it grows with the library).
+    """
+    tags = list(Tag.objects.filter(owner=owner).annotate(total=Count("asset_tags")))
+    trashed = dict(
+        AssetTag.objects.filter(
+            asset__owner=owner,
+            asset__status__in=[s for s in Asset.Status.values if s != Asset.Status.READY],
+        )
+        .order_by()
+        .values_list("tag_id")
+        .annotate(n=Count("pk"))
+        .values_list("tag_id", "n")
     )
+    for tag in tags:
+        tag.n = tag.total - trashed.get(tag.pk, 0)
+    return sorted((t for t in tags if t.n > 0), key=lambda t: (-t.n, t.name))[:limit]
 
 
 def collection_list(*, owner) -> QuerySet[Collection]:
-    """The owner's collections with ``n`` (live assets) and the cover preloaded."""
+    """The owner's collections with ``n`` (live assets) and the cover preloaded.
+
+    ``n`` is a subquery per collection rather than a GROUP BY over the join: grouping
+    would carry every column of the preloaded cover through the sort.
+    """
+    live = (
+        CollectionItem.objects.filter(collection=OuterRef("pk"), asset__status=Asset.Status.READY)
+        .order_by()
+        .values("collection")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Collection.objects.filter(owner=owner)
-        .annotate(n=Count("items", filter=Q(items__asset__status=Asset.Status.READY)))
+        .annotate(n=Coalesce(Subquery(live), 0))
         .select_related("cover")
         .order_by("name", "id")
     )
+
+
+def collection_options(*, owner) -> QuerySet[Collection]:
+    """The owner's collections by name, for a picker (no counts, no covers)."""
+    return Collection.objects.filter(owner=owner).only("public_id", "name").order_by("name", "id")
 
 
 def collection_get_for_owner(*, owner, public_id) -> Collection:
