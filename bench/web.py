@@ -16,6 +16,7 @@ Last line: ``RESULT rps=… p95_ms=… library_p95_ms=… image_p95_ms=… error
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import secrets
 import shutil
@@ -102,23 +103,50 @@ def prepare(assets: int) -> tuple[str, str]:
 
 
 def client(port, paths, session, out, errors):
-    import httpx
+    """Send ``paths`` one after another, as one browser would; record (path, ms) per answer.
 
-    with httpx.Client(
-        base_url=f"http://127.0.0.1:{port}", cookies={"sessionid": session}, timeout=30
-    ) as http:
+    The standard library's HTTP client rather than httpx: twenty of these threads share
+    the cores with the server, and httpx spends several times the CPU per request, which
+    would show up as server latency. The connection reopens by itself when gunicorn closes
+    it (its sync workers answer one request per connection).
+    """
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": f"sessionid={session}", "Host": "127.0.0.1"}
+    try:
         for path in paths:
             start = time.perf_counter()
             try:
-                response = http.get(path)
-                ok = response.status_code == 200
-            except httpx.HTTPError:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
                 ok = False
             elapsed = (time.perf_counter() - start) * 1000
             if ok:
                 out.append((path, elapsed))
             else:
                 errors.append(path)
+    finally:
+        conn.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and its children so far; Linux's /proc only."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            pids += [int(p) for p in fh.read().split()]
+        for p in pids:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except OSError:
+        return float("nan")
+    return total
 
 
 def _p95(values: list[float]) -> float:
@@ -178,12 +206,15 @@ def main() -> None:
             threading.Thread(target=client, args=(port, share, session, results, errors))
             for share in shares
         ]
+        server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
         start = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        server_cpu = _cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         server.terminate()
         try:
@@ -200,9 +231,17 @@ def main() -> None:
     print(f"library page: median {statistics.median(lib_ms):6.1f} ms  p95 {_p95(lib_ms):6.1f} ms")
     print(f"image page:   median {statistics.median(img_ms):6.1f} ms  p95 {_p95(img_ms):6.1f} ms")
     print(f"{len(results)} ok, {len(errors)} errors in {wall:.1f} s: {rps:.0f} requests/s")
+    # CPU per request says what the server costs whatever else shares the machine; the
+    # load average says how much did.
+    print(
+        f"CPU per request: server {server_cpu / args.requests * 1000:.1f} ms, "
+        f"clients {client_cpu / args.requests * 1000:.1f} ms; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print(
         f"RESULT rps={rps:.1f} p95_ms={_p95(all_ms):.1f} library_p95_ms={_p95(lib_ms):.1f} "
-        f"image_p95_ms={_p95(img_ms):.1f} errors={len(errors)} clients={args.clients} "
+        f"image_p95_ms={_p95(img_ms):.1f} server_cpu_ms={server_cpu / args.requests * 1000:.1f} "
+        f"errors={len(errors)} clients={args.clients} "
         f"workers={args.workers} requests={args.requests}"
     )
 
