@@ -593,6 +593,23 @@ def library_count(qs: QuerySet[Asset], *, filters: LibraryFilters) -> int | None
 # --------------------------------------------------------------------------- tags, collections
 
 
+def _trashed_counts(link_model, column: str, *, owner) -> dict[int, int]:
+    """``{tag or collection id: links to the owner's assets that are not live}``.
+
+    Starts from the owner's non-live assets (the owner/status index), which are few.
+    """
+    return dict(
+        link_model.objects.filter(
+            asset__owner=owner,
+            asset__status__in=[s for s in Asset.Status.values if s != Asset.Status.READY],
+        )
+        .order_by()
+        .values_list(column)
+        .annotate(n=Count("pk"))
+        .values_list(column, "n")
+    )
+
+
 def tag_list(*, owner, limit: int = 40) -> list[Tag]:
     """The owner's most used tags (with ``n``, the number of live assets carrying each).
 
@@ -602,40 +619,37 @@ def tag_list(*, owner, limit: int = 40) -> list[Tag]:
     at 5,000 assets, and it grows with the library).
     """
     tags = list(Tag.objects.filter(owner=owner).annotate(total=Count("asset_tags")))
-    trashed = dict(
-        AssetTag.objects.filter(
-            asset__owner=owner,
-            asset__status__in=[s for s in Asset.Status.values if s != Asset.Status.READY],
-        )
-        .order_by()
-        .values_list("tag_id")
-        .annotate(n=Count("pk"))
-        .values_list("tag_id", "n")
-    )
+    trashed = _trashed_counts(AssetTag, "tag_id", owner=owner)
     for tag in tags:
         tag.n = tag.total - trashed.get(tag.pk, 0)
     return sorted((t for t in tags if t.n > 0), key=lambda t: (-t.n, t.name))[:limit]
 
 
-def collection_list(*, owner) -> QuerySet[Collection]:
+def collection_list(*, owner) -> list[Collection]:
     """The owner's collections with ``n`` (live assets) and the cover preloaded.
 
-    ``n`` is a subquery per collection rather than a GROUP BY over the join: grouping
-    would carry every column of the preloaded cover through the sort.
+    Counted like the tags (``tag_list``): every item of a collection (its index alone)
+    less the items that are trashed, found from the few trashed assets. Counting live
+    items directly looks up the asset of every item; a GROUP BY would also carry every
+    column of the preloaded cover through the sort.
     """
-    live = (
-        CollectionItem.objects.filter(collection=OuterRef("pk"), asset__status=Asset.Status.READY)
+    items = (
+        CollectionItem.objects.filter(collection=OuterRef("pk"))
         .order_by()
         .values("collection")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return (
+    collections = list(
         Collection.objects.filter(owner=owner)
-        .annotate(n=Coalesce(Subquery(live), 0))
+        .annotate(total=Coalesce(Subquery(items), 0))
         .select_related("cover")
         .order_by("name", "id")
     )
+    trashed = _trashed_counts(CollectionItem, "collection_id", owner=owner)
+    for collection in collections:
+        collection.n = collection.total - trashed.get(collection.pk, 0)
+    return collections
 
 
 def collection_options(*, owner) -> QuerySet[Collection]:
