@@ -3,8 +3,9 @@
 A widget drawn by Django's templates costs a template render per widget, one more per
 ``<option>`` and one per attribute list: about 0.3 ms a field, several milliseconds for the
 library's filters or an image page's forms. The input and single-select templates are
-short and fixed, so this renderer produces the very same markup directly (the tests
-compare the two, field by field); every other template still goes through Django.
+short and fixed, so this renderer produces the very same markup directly, and the labels
+and the empty error lists every field renders (the tests compare the two, field by
+field); every other template still goes through Django.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ INPUT_TEMPLATES = frozenset(
 )
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+LABEL_TEMPLATE = "django/forms/label.html"
+# A field without errors still renders its (empty) error list through these.
+ERROR_LIST_TEMPLATES = frozenset(
+    ("django/forms/errors/list/default.html", "django/forms/errors/list/ul.html")
+)
 
 
 def _attrs(attrs: dict) -> str:
@@ -67,6 +73,14 @@ def _option(option: dict) -> str:
 
 class WidgetRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
+        if template_name in ERROR_LIST_TEMPLATES and not context.get("errors"):
+            return ""
+        if template_name == LABEL_TEMPLATE:
+            label = conditional_escape(context["label"])
+            if not context["use_tag"]:
+                return label
+            tag = conditional_escape(context["tag"])
+            return f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>"
         widget = context.get("widget")
         if widget is not None and template_name in INPUT_TEMPLATES:
             return _input(widget)

@@ -1,5 +1,5 @@
-"""The site's form renderer writes inputs and selects out in Python: its markup must be
-exactly what Django's own widget templates make, for every form the studio shows."""
+"""The site's form renderer writes inputs, selects and labels out in Python: its markup
+must be exactly what Django's own templates make, for every form the studio shows."""
 
 import datetime
 
@@ -45,6 +45,7 @@ def _same(make):
     """Render the form made by ``make(renderer)`` both ways, whole and field by field."""
     theirs, ours = make(DJANGO), make(OURS)
     assert str(ours) == str(theirs)
+    assert ours.as_p() == theirs.as_p()
     for name in theirs.fields:
         assert str(ours[name]) == str(theirs[name]), name
 
