@@ -196,9 +196,18 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.2)
-        # Warm every worker (imports, templates, connections), not timed.
-        warm: list = []
-        client(port, [library_path, image_path] * 6, session, warm, [])
+        # Warm every worker (imports, templates, connections, tiles), not timed: one client
+        # after another would mostly reach the same worker, so several at once.
+        warmers = [
+            threading.Thread(
+                target=client, args=(port, [library_path, image_path] * 4, session, [], [])
+            )
+            for _ in range(args.workers * 2)
+        ]
+        for t in warmers:
+            t.start()
+        for t in warmers:
+            t.join()
         print(
             f"gunicorn: {args.workers} workers on 127.0.0.1:{port}; {args.clients} clients, "
             f"{args.requests} requests alternating {library_path} and an image page"
