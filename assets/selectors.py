@@ -99,8 +99,13 @@ def assets_by_public_ids(*, owner, public_ids, statuses=(Asset.Status.READY,)) -
     )
 
 
-def _version_members(*, root_id: int, owner_id: int, fields) -> list[Asset]:
-    """The versions of the tree rooted at ``root_id`` that belong to ``owner_id``, in one query.
+# Columns of a version: a card's, and what places it in its tree.
+VERSION_FIELDS = (*CARD_FIELDS, "parent_id", "root_id", "operation")
+
+
+def _version_members(*, root_id: int, owner_id: int) -> list[Asset]:
+    """The versions of the tree rooted at ``root_id`` that belong to ``owner_id`` (any
+    status), oldest first, in one query.
 
     The owner is checked on the fetched rows rather than in the WHERE clause: with an
     owner term SQLite (which keeps no statistics unless ANALYZE has run) walks every
@@ -110,10 +115,22 @@ def _version_members(*, root_id: int, owner_id: int, fields) -> list[Asset]:
     return [
         a
         for a in Asset.objects.filter(Q(pk=root_id) | Q(root_id=root_id))
-        .only(*fields, "owner_id")
+        .only(*VERSION_FIELDS)
         .order_by("created_at", "id")
         if a.owner_id == owner_id
     ]
+
+
+def _trail(asset: Asset, members: list[Asset]) -> list[Asset]:
+    by_pk = {a.pk: a for a in members}
+    chain = []
+    seen = {asset.pk}
+    current = by_pk.get(asset.parent_id)
+    while current is not None and current.pk not in seen and len(chain) < 50:
+        chain.append(current)
+        seen.add(current.pk)
+        current = by_pk.get(current.parent_id)
+    return list(reversed(chain))
 
 
 def asset_lineage(*, asset: Asset) -> list[Asset]:
@@ -124,22 +141,8 @@ def asset_lineage(*, asset: Asset) -> list[Asset]:
     """
     if asset.parent_id is None:
         return []
-    members = {
-        a.pk: a
-        for a in _version_members(
-            root_id=asset.root_id or asset.parent_id,
-            owner_id=asset.owner_id,
-            fields=(*CARD_FIELDS, "parent_id", "root_id", "status"),
-        )
-    }
-    chain = []
-    seen = {asset.pk}
-    current = members.get(asset.parent_id)
-    while current is not None and current.pk not in seen and len(chain) < 50:
-        chain.append(current)
-        seen.add(current.pk)
-        current = members.get(current.parent_id)
-    return list(reversed(chain))
+    root_id = asset.root_id or asset.parent_id
+    return _trail(asset, _version_members(root_id=root_id, owner_id=asset.owner_id))
 
 
 @dataclass
@@ -148,24 +151,10 @@ class TreeNode:
     children: list[TreeNode] = field(default_factory=list)
 
 
-def asset_version_tree(*, asset: Asset) -> TreeNode:
-    """The whole version tree ``asset`` belongs to, from its root, in one query.
-
-    Trashed versions are left out; a version whose parent is gone hangs off the root.
-    """
-    root_id = asset.root_id or asset.pk
-    members = [
-        a
-        for a in _version_members(
-            root_id=root_id,
-            owner_id=asset.owner_id,
-            fields=(*CARD_FIELDS, "parent_id", "root_id", "operation"),
-        )
-        if a.status == Asset.Status.READY
-    ]
-    nodes = {a.pk: TreeNode(a) for a in members}
+def _tree(asset: Asset, root_id: int, members: list[Asset]) -> TreeNode:
+    nodes = {a.pk: TreeNode(a) for a in members if a.status == Asset.Status.READY}
     if root_id not in nodes:
-        nodes[root_id] = TreeNode(asset if asset.pk == root_id else asset)
+        nodes[root_id] = TreeNode(asset)
     root = nodes[root_id]
     for node in nodes.values():
         if node is root:
@@ -174,6 +163,29 @@ def asset_version_tree(*, asset: Asset) -> TreeNode:
         if parent is not node:
             parent.children.append(node)
     return root
+
+
+def asset_version_tree(*, asset: Asset) -> TreeNode:
+    """The whole version tree ``asset`` belongs to, from its root, in one query.
+
+    Trashed versions are left out; a version whose parent is gone hangs off the root.
+    """
+    root_id = asset.root_id or asset.pk
+    return _tree(asset, root_id, _version_members(root_id=root_id, owner_id=asset.owner_id))
+
+
+def asset_versions(*, asset: Asset) -> tuple[list[Asset], TreeNode]:
+    """``(asset_lineage, asset_version_tree)`` of ``asset``: one query for both, as the
+    trail and the tree start from the same root (all but rows without a ``root_id``)."""
+    root_id = asset.root_id or asset.pk
+    members = _version_members(root_id=root_id, owner_id=asset.owner_id)
+    if asset.parent_id is None:
+        lineage = []
+    elif asset.root_id:
+        lineage = _trail(asset, members)
+    else:
+        lineage = asset_lineage(asset=asset)
+    return lineage, _tree(asset, root_id, members)
 
 
 def asset_usage_counts(*, asset: Asset) -> dict[str, int]:

@@ -57,11 +57,10 @@ from .selectors import (
     asset_collections,
     asset_exports,
     asset_get_for_owner,
-    asset_lineage,
     asset_share_links,
     asset_tags,
     asset_usage_counts,
-    asset_version_tree,
+    asset_versions,
     assets_by_public_ids,
     assets_in_live_shares,
     collection_get_for_owner,
@@ -387,11 +386,12 @@ def _text_preview(asset: Asset) -> str:
 
 def _detail_context(request, asset: Asset) -> dict:
     usage = asset_usage_counts(asset=asset)
+    lineage, tree = asset_versions(asset=asset)
     return {
         "asset": asset,
-        "lineage": asset_lineage(asset=asset),
+        "lineage": lineage,
         "children": asset.children.filter(status=Asset.Status.READY).order_by("-created_at")[:24],
-        "tree": asset_version_tree(asset=asset),
+        "tree": tree,
         "tags": asset_tags(asset=asset),
         "asset_collections": asset_collections(asset=asset),
         "collections": collection_options(owner=request.user),

@@ -7,6 +7,7 @@ from assets.models import Asset
 from assets.selectors import (
     asset_lineage,
     asset_version_tree,
+    asset_versions,
     collection_list,
     collection_options,
     tag_list,
@@ -65,3 +66,16 @@ def test_version_tree_and_trail_show_only_the_owners_live_versions(alice, bob):
     assert titles(tree) == ["root", [["child", [["leaf", []]]]]]
     assert [a.title for a in asset_lineage(asset=leaf)] == ["root", "child"]
     assert [a.title for a in asset_lineage(asset=trashed)] == ["root"]
+
+
+def test_the_image_page_gets_trail_and_tree_from_one_query(alice, django_assert_num_queries):
+    root = AssetFactory(owner=alice, title="root")
+    child = AssetFactory(owner=alice, title="child", parent=root, root_id=root.pk)
+    leaf = AssetFactory(owner=alice, title="leaf", parent=child, root_id=root.pk)
+
+    with django_assert_num_queries(1):
+        lineage, tree = asset_versions(asset=leaf)
+
+    assert lineage == asset_lineage(asset=leaf)
+    assert tree.asset == root and [n.asset for n in tree.children] == [child]
+    assert asset_versions(asset=root)[0] == []
