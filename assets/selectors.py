@@ -637,8 +637,9 @@ def tag_list(*, owner, limit: int = 40) -> list[Tag]:
     return sorted((t for t in tags if t.n > 0), key=lambda t: (-t.n, t.name))[:limit]
 
 
-def collection_list(*, owner) -> list[Collection]:
-    """The owner's collections with ``n`` (live assets) and the cover preloaded.
+def collection_list(*, owner, covers: bool = True) -> list[Collection]:
+    """The owner's collections with ``n`` (live assets), and the cover preloaded unless
+    ``covers`` is False (a list of names needs none of the cover's columns).
 
     Counted like the tags (``tag_list``): every item of a collection (its index alone)
     less the items that are trashed, found from the few trashed assets. Counting live
@@ -652,29 +653,34 @@ def collection_list(*, owner) -> list[Collection]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    collections = list(
-        Collection.objects.filter(owner=owner)
-        .annotate(total=Coalesce(Subquery(items), 0))
-        .select_related("cover")
-        .order_by("name", "id")
+    collections = Collection.objects.filter(owner=owner).annotate(
+        total=Coalesce(Subquery(items), 0)
     )
+    if covers:
+        collections = collections.select_related("cover")
+    else:
+        collections = collections.only("public_id", "name")
+    collections = list(collections.order_by("name", "id"))
     trashed = _trashed_counts(CollectionItem, "collection_id", owner=owner)
     for collection in collections:
         collection.n = collection.total - trashed.get(collection.pk, 0)
     return collections
 
 
-def collection_options(*, owner) -> QuerySet[Collection]:
-    """The owner's collections by name, for a picker (no counts, no covers)."""
-    return Collection.objects.filter(owner=owner).only("public_id", "name").order_by("name", "id")
+def collection_options(*, owner, asset: Asset | None = None) -> list[Collection]:
+    """The owner's collections by name, for a picker (no counts, no covers); with
+    ``asset``, each says in ``holds`` whether the asset is in it (one query for the
+    image page's chips and its picker)."""
+    qs = Collection.objects.filter(owner=owner).only("public_id", "name").order_by("name", "id")
+    if asset is not None:
+        qs = qs.annotate(
+            holds=Exists(CollectionItem.objects.filter(collection=OuterRef("pk"), asset=asset))
+        )
+    return list(qs)
 
 
 def collection_get_for_owner(*, owner, public_id) -> Collection:
     return get_object_or_404(Collection, owner=owner, public_id=public_id)
-
-
-def asset_collections(*, asset: Asset) -> list[Collection]:
-    return list(Collection.objects.filter(items__asset=asset).order_by("name"))
 
 
 # --------------------------------------------------------------------------- share links

@@ -54,7 +54,6 @@ from .selectors import (
     SEARCH_MAX_TERMS,
     SORT_LABELS,
     KeysetPage,
-    asset_collections,
     asset_exports,
     asset_get_for_owner,
     asset_share_links,
@@ -174,7 +173,7 @@ def _render_library(request, context: dict) -> HttpResponse:
     else:
         context |= {
             "upload_form": UploadForm(),
-            "collections": collection_list(owner=request.user),
+            "collections": collection_list(owner=request.user, covers=False),
             "tags": tag_list(owner=request.user),
         }
         response = render(request, "assets/library.html", context)
@@ -387,14 +386,15 @@ def _text_preview(asset: Asset) -> str:
 def _detail_context(request, asset: Asset) -> dict:
     usage = asset_usage_counts(asset=asset)
     lineage, tree = asset_versions(asset=asset)
+    collections = collection_options(owner=request.user, asset=asset)
     return {
         "asset": asset,
         "lineage": lineage,
         "children": asset.children.filter(status=Asset.Status.READY).order_by("-created_at")[:24],
         "tree": tree,
         "tags": asset_tags(asset=asset),
-        "asset_collections": asset_collections(asset=asset),
-        "collections": collection_options(owner=request.user),
+        "asset_collections": [c for c in collections if c.holds],
+        "collections": collections,
         "usage": [(label, usage[kind]) for kind, label in UsageEvent.Kind.choices],
         "exports": asset_exports(asset=asset),
         "shares": asset_share_links(asset=asset),

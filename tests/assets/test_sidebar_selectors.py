@@ -45,7 +45,11 @@ def test_collection_counts_leave_out_trashed_items(alice):
 
     assert [(c.name, c.n) for c in listed] == [("Empty", 0), ("Moodboard", 1)]
     assert listed[1].cover == kept
+    names = [(c.name, c.n) for c in collection_list(owner=alice, covers=False)]
+    assert names == [("Empty", 0), ("Moodboard", 1)]
     assert [c.name for c in collection_options(owner=alice)] == ["Empty", "Moodboard"]
+    picker = collection_options(owner=alice, asset=kept)
+    assert [(c.name, c.holds) for c in picker] == [("Empty", False), ("Moodboard", True)]
 
 
 def test_version_tree_and_trail_show_only_the_owners_live_versions(alice, bob):
