@@ -165,18 +165,14 @@ def _tree(asset: Asset, root_id: int, members: list[Asset]) -> TreeNode:
     return root
 
 
-def asset_version_tree(*, asset: Asset) -> TreeNode:
-    """The whole version tree ``asset`` belongs to, from its root, in one query.
-
-    Trashed versions are left out; a version whose parent is gone hangs off the root.
-    """
-    root_id = asset.root_id or asset.pk
-    return _tree(asset, root_id, _version_members(root_id=root_id, owner_id=asset.owner_id))
-
-
 def asset_versions(*, asset: Asset) -> tuple[list[Asset], TreeNode]:
-    """``(asset_lineage, asset_version_tree)`` of ``asset``: one query for both, as the
-    trail and the tree start from the same root (all but rows without a ``root_id``)."""
+    """``(trail, tree)`` of ``asset``: its version trail (``asset_lineage``) and the whole
+    version tree it belongs to, from its root. Trashed versions are left out of the tree;
+    a version whose parent is gone hangs off the root.
+
+    One query for both, as the trail and the tree start from the same root (all but rows
+    without a ``root_id``).
+    """
     root_id = asset.root_id or asset.pk
     members = _version_members(root_id=root_id, owner_id=asset.owner_id)
     if asset.parent_id is None:

@@ -6,7 +6,6 @@ import pytest
 from assets.models import Asset
 from assets.selectors import (
     asset_lineage,
-    asset_version_tree,
     asset_versions,
     collection_list,
     collection_options,
@@ -62,7 +61,7 @@ def test_version_tree_and_trail_show_only_the_owners_live_versions(alice, bob):
     # A row that claims the tree but is not the owner's never shows.
     AssetFactory(owner=bob, title="intruder", parent=root, root_id=root.pk)
 
-    tree = asset_version_tree(asset=leaf)
+    tree = asset_versions(asset=leaf)[1]
 
     def titles(node):
         return [node.asset.title, [titles(c) for c in node.children]]
