@@ -396,7 +396,8 @@ def _detail_context(request, asset: Asset) -> dict:
         "asset_collections": [c for c in collections if c.holds],
         "collections": collections,
         "usage": [(label, usage[kind]) for kind, label in UsageEvent.Kind.choices],
-        "exports": asset_exports(asset=asset),
+        # Counted above: most images were never exported, and then there is nothing to list.
+        "exports": asset_exports(asset=asset) if usage[UsageEvent.Kind.EXPORT] else [],
         "shares": asset_share_links(asset=asset),
         "text_preview": _text_preview(asset) if asset.kind == Asset.Kind.TEXT else "",
         "rename_form": RenameForm(initial={"title": asset.title}),
