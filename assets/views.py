@@ -54,18 +54,17 @@ from .selectors import (
     SEARCH_MAX_TERMS,
     SORT_LABELS,
     KeysetPage,
-    asset_collections,
     asset_exports,
     asset_get_for_owner,
-    asset_lineage,
     asset_share_links,
     asset_tags,
     asset_usage_counts,
-    asset_version_tree,
+    asset_versions,
     assets_by_public_ids,
     assets_in_live_shares,
     collection_get_for_owner,
     collection_list,
+    collection_options,
     library_count,
     library_page,
     library_queryset,
@@ -174,7 +173,7 @@ def _render_library(request, context: dict) -> HttpResponse:
     else:
         context |= {
             "upload_form": UploadForm(),
-            "collections": collection_list(owner=request.user),
+            "collections": collection_list(owner=request.user, covers=False),
             "tags": tag_list(owner=request.user),
         }
         response = render(request, "assets/library.html", context)
@@ -386,16 +385,19 @@ def _text_preview(asset: Asset) -> str:
 
 def _detail_context(request, asset: Asset) -> dict:
     usage = asset_usage_counts(asset=asset)
+    lineage, tree = asset_versions(asset=asset)
+    collections = collection_options(owner=request.user, asset=asset)
     return {
         "asset": asset,
-        "lineage": asset_lineage(asset=asset),
+        "lineage": lineage,
         "children": asset.children.filter(status=Asset.Status.READY).order_by("-created_at")[:24],
-        "tree": asset_version_tree(asset=asset),
+        "tree": tree,
         "tags": asset_tags(asset=asset),
-        "asset_collections": asset_collections(asset=asset),
-        "collections": collection_list(owner=request.user),
+        "asset_collections": [c for c in collections if c.holds],
+        "collections": collections,
         "usage": [(label, usage[kind]) for kind, label in UsageEvent.Kind.choices],
-        "exports": asset_exports(asset=asset),
+        # Counted above: most images were never exported, and then there is nothing to list.
+        "exports": asset_exports(asset=asset) if usage[UsageEvent.Kind.EXPORT] else [],
         "shares": asset_share_links(asset=asset),
         "text_preview": _text_preview(asset) if asset.kind == Asset.Kind.TEXT else "",
         "rename_form": RenameForm(initial={"title": asset.title}),

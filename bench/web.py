@@ -16,6 +16,7 @@ Last line: ``RESULT rps=… p95_ms=… library_p95_ms=… image_p95_ms=… error
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import secrets
 import shutil
@@ -91,6 +92,11 @@ def prepare(assets: int) -> tuple[str, str]:
         Tag.objects.bulk_create([Tag(owner=user, name=f"web {i}") for i in range(30)])
         Collection.objects.bulk_create([Collection(owner=user, name=f"Web {i}") for i in range(5)])
         library.seed(user, [], have=0, want=assets, rng=random.Random(7))
+    if connection.vendor == "postgresql":
+        # Where autovacuum gets a live database: planner statistics and a visibility map,
+        # without which a freshly loaded table has no index-only scans.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -102,23 +108,50 @@ def prepare(assets: int) -> tuple[str, str]:
 
 
 def client(port, paths, session, out, errors):
-    import httpx
+    """Send ``paths`` one after another, as one browser would; record (path, ms) per answer.
 
-    with httpx.Client(
-        base_url=f"http://127.0.0.1:{port}", cookies={"sessionid": session}, timeout=30
-    ) as http:
+    The standard library's HTTP client rather than httpx: twenty of these threads share
+    the cores with the server, and httpx spends several times the CPU per request, which
+    would show up as server latency. The connection reopens by itself when gunicorn closes
+    it (its sync workers answer one request per connection).
+    """
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": f"sessionid={session}", "Host": "127.0.0.1"}
+    try:
         for path in paths:
             start = time.perf_counter()
             try:
-                response = http.get(path)
-                ok = response.status_code == 200
-            except httpx.HTTPError:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
                 ok = False
             elapsed = (time.perf_counter() - start) * 1000
             if ok:
                 out.append((path, elapsed))
             else:
                 errors.append(path)
+    finally:
+        conn.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and its children so far; Linux's /proc only."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            pids += [int(p) for p in fh.read().split()]
+        for p in pids:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except OSError:
+        return float("nan")
+    return total
 
 
 def _p95(values: list[float]) -> float:
@@ -163,9 +196,18 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.2)
-        # Warm every worker (imports, templates, connections), not timed.
-        warm: list = []
-        client(port, [library_path, image_path] * 6, session, warm, [])
+        # Warm every worker (imports, templates, connections, tiles), not timed: one client
+        # after another would mostly reach the same worker, so several at once.
+        warmers = [
+            threading.Thread(
+                target=client, args=(port, [library_path, image_path] * 4, session, [], [])
+            )
+            for _ in range(args.workers * 2)
+        ]
+        for t in warmers:
+            t.start()
+        for t in warmers:
+            t.join()
         print(
             f"gunicorn: {args.workers} workers on 127.0.0.1:{port}; {args.clients} clients, "
             f"{args.requests} requests alternating {library_path} and an image page"
@@ -178,12 +220,15 @@ def main() -> None:
             threading.Thread(target=client, args=(port, share, session, results, errors))
             for share in shares
         ]
+        server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
         start = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        server_cpu = _cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         server.terminate()
         try:
@@ -200,9 +245,17 @@ def main() -> None:
     print(f"library page: median {statistics.median(lib_ms):6.1f} ms  p95 {_p95(lib_ms):6.1f} ms")
     print(f"image page:   median {statistics.median(img_ms):6.1f} ms  p95 {_p95(img_ms):6.1f} ms")
     print(f"{len(results)} ok, {len(errors)} errors in {wall:.1f} s: {rps:.0f} requests/s")
+    # CPU per request says what the server costs whatever else shares the machine; the
+    # load average says how much did.
+    print(
+        f"CPU per request: server {server_cpu / args.requests * 1000:.1f} ms, "
+        f"clients {client_cpu / args.requests * 1000:.1f} ms; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print(
         f"RESULT rps={rps:.1f} p95_ms={_p95(all_ms):.1f} library_p95_ms={_p95(lib_ms):.1f} "
-        f"image_p95_ms={_p95(img_ms):.1f} errors={len(errors)} clients={args.clients} "
+        f"image_p95_ms={_p95(img_ms):.1f} server_cpu_ms={server_cpu / args.requests * 1000:.1f} "
+        f"errors={len(errors)} clients={args.clients} "
         f"workers={args.workers} requests={args.requests}"
     )
 

@@ -119,6 +119,9 @@ TEMPLATES = [
     }
 ]
 
+# Django's renderer, with plain inputs and selects written out in Python (same markup).
+FORM_RENDERER = "imagestudio.renderers.WidgetRenderer"
+
 # --------------------------------------------------------------------------- database
 
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
@@ -127,13 +130,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; the timeout rides out the
-    # short write locks instead of failing with "database is locked".
+    # short write locks instead of failing with "database is locked". Connections persist
+    # (DB_CONN_MAX_AGE) as on PostgreSQL: the last connection to close checkpoints the
+    # WAL and deletes it, and the next write recreates it, which cost a page view several
+    # milliseconds of disk work when every request opened its own connection.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 

@@ -1,7 +1,12 @@
+import uuid
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import reverse
+from django.conf import settings
+from django.template.loader import get_template
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from ..jobs import registry
 from ..jobs.registry import OPERATIONS
@@ -9,18 +14,44 @@ from ..jobs.registry import OPERATIONS
 register = template.Library()
 
 
-@register.inclusion_tag("components/asset_actions.html")
-def asset_actions(asset):
-    """What an image's page offers: each module's operations under its heading, and the
-    modules that have a page of their own for one image."""
+# Stands for the image's public id in the actions rendered once (see ``asset_actions``).
+_ANY_ASSET = uuid.UUID(int=0)
+
+
+@lru_cache(maxsize=16)
+def _actions_html(catalog: tuple, urlconf: str, prefix: str) -> str:
+    """The actions of an image whose public id is ``_ANY_ASSET``, for one catalog state
+    (``catalog``), URLconf and script prefix."""
     groups, pages = [], []
     for module in registry.modules():
         ops = [op for op in registry.operations(module.key) if op.in_actions]
         if module.action_label and ops:
             groups.append((module.action_label, ops))
         if module.asset_url_name:
-            pages.append((module, reverse(module.asset_url_name, args=[asset.public_id])))
-    return {"asset": asset, "groups": groups, "pages": pages}
+            pages.append((module, reverse(module.asset_url_name, args=[_ANY_ASSET])))
+    return get_template("components/asset_actions.html").render(
+        {"asset": {"public_id": _ANY_ASSET}, "groups": groups, "pages": pages}
+    )
+
+
+@register.simple_tag
+def asset_actions(asset) -> SafeString:
+    """What an image's page offers: each module's operations under its heading, and the
+    modules that have a page of their own for one image.
+
+    The list is the same for every image but for the id in its links (some thirty of
+    them, each a ``reverse``), so it is rendered once per catalog state and the id put
+    in afterwards.
+    """
+    catalog = (
+        tuple(registry.modules()),
+        tuple(
+            (op.key, op.module, op.label, op.description, op.in_actions)
+            for op in registry.operations()
+        ),
+    )
+    html = _actions_html(catalog, get_urlconf(settings.ROOT_URLCONF), get_script_prefix())
+    return mark_safe(html.replace(str(_ANY_ASSET), str(asset.public_id)))  # noqa: S308
 
 
 @register.simple_tag
