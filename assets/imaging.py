@@ -41,8 +41,18 @@ def _thumbnail_image(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> Image.I
     return thumb
 
 
+# WebP's ``method`` trades encoding time for size. At thumbnail size and quality 80,
+# method 2 encodes in a third of the time of 4 (3.5 against 9.7 ms for 480×360), and on
+# photos its files are 3-4 % larger and 0.2 dB lower in PSNR; 0 and 1 are barely faster
+# but 12-15 % larger. Larger renditions are made once and downloaded often, so they
+# keep the smaller files of method 4.
+SMALL_WEBP_METHOD = 2
+
+
 def _encode_display(img: Image.Image) -> bytes:
     """WebP bytes of a display copy (thumbnail or rendition) at quality 80."""
+    if max(img.size) <= THUMBNAIL_SIZE:
+        return encode(img, "webp", quality=80, method=SMALL_WEBP_METHOD)
     return encode(img, "webp", quality=80)
 
 

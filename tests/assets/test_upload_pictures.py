@@ -112,3 +112,16 @@ def test_a_failed_upload_leaves_no_tile_behind(alice):
 
     assert not Asset.objects.exists() and not Rendition.objects.exists()
     assert not stored_files()
+
+
+def test_small_display_copies_encode_fast_and_large_ones_small():
+    img = Image.open(io.BytesIO(photo(2000, 1500)))
+    img.load()
+
+    with mock.patch("assets.imaging.encode", wraps=imaging.encode) as encode:
+        imaging.make_thumbnail(img)
+        imaging.render_rendition(img, spec="grid")
+        imaging.render_rendition(img, spec="preview")
+
+    methods = [c.kwargs.get("method") for c in encode.call_args_list]
+    assert methods == [imaging.SMALL_WEBP_METHOD, imaging.SMALL_WEBP_METHOD, None]
