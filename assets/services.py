@@ -210,7 +210,7 @@ def asset_create_output(
     try:
         if kind == Asset.Kind.IMAGE:
             fh.seek(0)
-            img = Image.open(io.BytesIO(fh.read()))
+            img = Image.open(fh)  # read in place: an output can be tens of MB
             img.load()
             asset.width, asset.height = img.size
             asset.metadata.setdefault("format", img.format)
