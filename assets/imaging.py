@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from typing import BinaryIO
 
 from PIL import Image, ImageOps
@@ -27,15 +26,34 @@ def make_thumbnail(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> tuple[byt
 
     ``img`` is left untouched (the thumbnail is made from an upright copy).
     """
+    thumb = _thumbnail_image(img, size=size)
+    return _encode_display(thumb), thumb.width, thumb.height
+
+
+def _thumbnail_image(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> Image.Image:
+    """An upright RGB(A) copy of ``img`` fitted into ``size``²."""
     # 16-bit greyscale is scaled to 8 bits first: converting it directly clips to white.
     thumb = normalise_mode(ImageOps.exif_transpose(img))
     thumb.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
     if thumb.mode not in ("RGB", "RGBA"):
         has_alpha = thumb.mode in ("LA", "PA") or "transparency" in thumb.info
         thumb = thumb.convert("RGBA" if has_alpha else "RGB")
-    buf = io.BytesIO()
-    thumb.save(buf, "WEBP", quality=80, method=4)
-    return buf.getvalue(), thumb.width, thumb.height
+    return thumb
+
+
+# WebP's ``method`` trades encoding time for size. At thumbnail size and quality 80,
+# method 2 encodes in a third of the time of 4 (3.5 against 9.7 ms for 480×360), and on
+# photos its files are 3-4 % larger and 0.2 dB lower in PSNR; 0 and 1 are barely faster
+# but 12-15 % larger. Larger renditions are made once and downloaded often, so they
+# keep the smaller files of method 4.
+SMALL_WEBP_METHOD = 2
+
+
+def _encode_display(img: Image.Image) -> bytes:
+    """WebP bytes of a display copy (thumbnail or rendition) at quality 80."""
+    if max(img.size) <= THUMBNAIL_SIZE:
+        return encode(img, "webp", quality=80, method=SMALL_WEBP_METHOD)
+    return encode(img, "webp", quality=80)
 
 
 # Display specs: name → (width, height, mode). "cover" crops to fill the box around the
@@ -51,6 +69,44 @@ RENDITION_SPECS: dict[str, tuple[int, int, str]] = {
 REDUCED_SCALE = 0.75
 
 
+# The rendition every image gets when it is created (the library's grid tile); made from
+# the picture already decoded for the thumbnail instead of reading the file again.
+UPLOAD_RENDITION = "grid"
+
+
+def upload_decode_size(width: int, height: int) -> tuple[int, int]:
+    """The size a reduced JPEG decode of a ``width``×``height`` upload must keep.
+
+    One decode serves everything made at upload (thumbnail, grid tile, palette), so it
+    keeps twice the thumbnail along the longest side and twice the grid tile on both
+    sides. Resized from twice their size, thumbnails of 12 MP photos are ~50 dB PSNR from
+    ones made from a full-size decode; from the next smaller DCT scale (just over their
+    size) detailed photos drop to ~37 dB. ``Image.draft`` takes this size and picks the
+    smallest scale that still covers it.
+    """
+    longest = max(width, height, 1)
+    box = 2 * THUMBNAIL_SIZE
+    tile_w, tile_h, _ = RENDITION_SPECS[UPLOAD_RENDITION]
+    return (max(width * box // longest, 2 * tile_w), max(height * box // longest, 2 * tile_h))
+
+
+def make_thumbnail_and_tile(
+    img: Image.Image,
+) -> tuple[tuple[bytes, int, int], tuple[bytes, int, int]]:
+    """The thumbnail and the ``UPLOAD_RENDITION`` tile of a new image, each as WebP bytes
+    and size, from its decoded picture (left untouched).
+
+    When the thumbnail's short side is the tile's side (4:3 pictures, what most phones
+    take), the tile is cut from the thumbnail: the same pixels as resizing the picture
+    again (for a reduced JPEG decode, identical), without a second LANCZOS pass.
+    """
+    thumb = _thumbnail_image(img)
+    tile_w, tile_h, _ = RENDITION_SPECS[UPLOAD_RENDITION]
+    source = thumb if min(thumb.size) == tile_w == tile_h else img
+    tile = render_rendition(source, spec=UPLOAD_RENDITION)
+    return (_encode_display(thumb), thumb.width, thumb.height), tile
+
+
 def make_rendition(
     fh: BinaryIO, *, spec: str, focal_point: dict | None = None
 ) -> tuple[bytes, int, int]:
@@ -60,9 +116,20 @@ def make_rendition(
     several times faster than resizing a full decode. Raises ``KeyError`` for an unknown
     spec and ``OSError`` when the file is not an image.
     """
-    width, height, mode = RENDITION_SPECS[spec]
+    width, height, _ = RENDITION_SPECS[spec]
     img = Image.open(fh)
     img.draft("RGB", (width * 2, height * 2))
+    return render_rendition(img, spec=spec, focal_point=focal_point)
+
+
+def render_rendition(
+    img: Image.Image, *, spec: str, focal_point: dict | None = None
+) -> tuple[bytes, int, int]:
+    """Return WebP bytes and size of the ``spec`` rendition of the decoded ``img``.
+
+    ``img`` is left untouched. Raises ``KeyError`` for an unknown spec.
+    """
+    width, height, mode = RENDITION_SPECS[spec]
     img = normalise_mode(ImageOps.exif_transpose(img))
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
     img = img.convert("RGBA" if has_alpha else "RGB")
@@ -78,7 +145,7 @@ def make_rendition(
         img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     else:
         img.thumbnail((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    return encode(img, "webp", quality=80), img.width, img.height
+    return _encode_display(img), img.width, img.height
 
 
 # Download formats offered on the detail panel: name → (Pillow format, content type, ext).

@@ -28,7 +28,14 @@ from PIL import Image
 
 from . import media, tagging
 from . import tasks as _tasks
-from .imaging import RENDITION_SPECS, make_rendition, make_thumbnail, sha256_of
+from .imaging import (
+    RENDITION_SPECS,
+    UPLOAD_RENDITION,
+    make_rendition,
+    make_thumbnail,
+    make_thumbnail_and_tile,
+    sha256_of,
+)
 from .models import (
     Asset,
     AssetPalette,
@@ -52,11 +59,25 @@ def _attach_thumbnail(asset: Asset, img: Image.Image) -> None:
     asset.thumbnail.save("thumb.webp", ContentFile(data), save=False)
 
 
+def _attach_thumbnail_and_tile(asset: Asset, img: Image.Image) -> Rendition:
+    """Store the thumbnail and the grid tile of a new image, both made from its decoded
+    picture (a task would read and decode the file again for the same tile). Returns the
+    tile's rendition, its file stored; the caller saves the row with the asset."""
+    (thumb, _, _), (tile, width, height) = make_thumbnail_and_tile(img)
+    asset.thumbnail.save("thumb.webp", ContentFile(thumb), save=False)
+    rendition = Rendition(
+        asset=asset, spec=UPLOAD_RENDITION, width=width, height=height, file_size=len(tile)
+    )
+    rendition.file.save(f"{UPLOAD_RENDITION}.webp", ContentFile(tile), save=False)
+    return rendition
+
+
 def asset_create_from_upload(
     *, owner, uploaded: BinaryIO, filename: str, size: int | None = None, is_mask: bool = False
 ) -> Asset:
     """Validate an uploaded image and store it as a new library asset (or, with
-    ``is_mask``, as a mask that stays out of the library).
+    ``is_mask``, as a mask that stays out of the library), with its thumbnail, grid tile
+    and analysis, all made from the one decode that validated it.
 
     Raises ``ValidationError`` (nothing stored) when the file is not acceptable.
     """
@@ -78,17 +99,21 @@ def asset_create_from_upload(
     asset.file_size = uploaded.tell()
     uploaded.seek(0)
     asset.file.save(f"upload{info.extension}", File(uploaded), save=False)
+    rendition = None
     try:
-        _attach_thumbnail(asset, info.image)
+        rendition = _attach_thumbnail_and_tile(asset, info.image)
         _prepare_analysis(asset, info.image)
         asset.full_clean()
         with transaction.atomic():
             asset.save()
-            _after_create(asset, info.image)
+            rendition.save()
+            _after_create(asset, info.image, has_grid=True)
     except Exception:
         asset.file.storage.delete(asset.file.name)
         if asset.thumbnail:
             asset.thumbnail.storage.delete(asset.thumbnail.name)
+        if rendition is not None:
+            rendition.file.storage.delete(rendition.file.name)
         raise
     return asset
 
@@ -185,7 +210,7 @@ def asset_create_output(
     try:
         if kind == Asset.Kind.IMAGE:
             fh.seek(0)
-            img = Image.open(io.BytesIO(fh.read()))
+            img = Image.open(fh)  # read in place: an output can be tens of MB
             img.load()
             asset.width, asset.height = img.size
             asset.metadata.setdefault("format", img.format)
@@ -344,10 +369,11 @@ def _prepare_analysis(asset: Asset, img: Image.Image) -> None:
     asset.metadata["transparent"] = tagging.has_transparent_background(img)
 
 
-def _after_create(asset: Asset, img: Image.Image | None) -> None:
+def _after_create(asset: Asset, img: Image.Image | None, *, has_grid: bool = False) -> None:
+    """Tag a saved new asset and, for an image made without its grid tile, queue it."""
     asset_auto_tag(asset=asset, img=img)
-    if asset.kind == Asset.Kind.IMAGE:
-        _tasks.rendition_create_task.delay_on_commit(asset.pk, "grid")
+    if asset.kind == Asset.Kind.IMAGE and not has_grid:
+        _tasks.rendition_create_task.delay_on_commit(asset.pk, UPLOAD_RENDITION)
 
 
 # --------------------------------------------------------------------------- search

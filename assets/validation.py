@@ -14,7 +14,7 @@ from PIL import Image
 
 from media import format_for
 
-from .imaging import THUMBNAIL_SIZE
+from .imaging import upload_decode_size
 
 # Pillow format → (MIME type, extension), from the shared format table. Phones save
 # multi-picture JPEGs, which Pillow names MPO: the first picture is a JPEG.
@@ -32,8 +32,8 @@ class ImageInfo:
     width: int
     height: int
     has_alpha: bool
-    # Decoded, for thumbnails and analysis; a large JPEG at a reduced scale (``width`` and
-    # ``height`` are always the file's own).
+    # Decoded, for the thumbnail, the grid tile and analysis; a large JPEG at a reduced
+    # scale (``width`` and ``height`` are always the file's own).
     image: Image.Image
 
 
@@ -86,12 +86,11 @@ def inspect_image(fh: BinaryIO, *, size: int | None = None) -> ImageInfo:
             code="too_many_pixels",
         )
     if fmt in ("JPEG", "MPO"):
-        # Decode at the smallest DCT scale that still covers twice the thumbnail (a 12 MP
-        # photo decodes at 1/4 size, several times faster). Every byte of the entropy-coded
-        # data is still read, so truncated and corrupt files fail just the same.
-        longest = max(width, height)
-        box = 2 * THUMBNAIL_SIZE
-        probe.draft(None, (max(1, width * box // longest), max(1, height * box // longest)))
+        # Decode at the smallest DCT scale that still covers what the upload makes from
+        # this one decode (a 12 MP photo decodes at 1/4 size, several times faster). Every
+        # byte of the entropy-coded data is still read, so truncated and corrupt files
+        # fail just the same.
+        probe.draft(None, upload_decode_size(width, height))
     try:
         probe.load()  # decodes everything: catches truncated and corrupt data
     except (OSError, SyntaxError, ValueError):

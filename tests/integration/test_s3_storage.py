@@ -158,7 +158,8 @@ def test_an_upload_lands_in_the_bucket_with_its_thumbnail(s3_storage, s3, alice)
     asset = asset_create_from_upload(owner=alice, uploaded=upload, filename="beach.png")
 
     asset = Asset.objects.get(pk=asset.pk)
-    assert _objects(s3) == {asset.file.name, asset.thumbnail.name}
+    grid = asset.renditions.get(spec="grid")
+    assert _objects(s3) == {asset.file.name, asset.thumbnail.name, grid.file.name}
     assert asset.file.name.endswith(".png") and asset.thumbnail.name.endswith(".webp")
     assert s3.get_object(Bucket=BUCKET, Key=asset.file.name)["Body"].read() == data
     assert read_field(asset.file) == data
@@ -203,7 +204,7 @@ def test_emptying_the_trash_deletes_the_objects_from_the_bucket(s3_storage, s3, 
             "old.png", image_bytes("PNG", (300, 200)), content_type="image/png"
         )
         asset = asset_create_from_upload(owner=alice, uploaded=upload, filename="old.png")
-        keys = {asset.file.name, asset.thumbnail.name}
+        keys = {asset.file.name, asset.thumbnail.name, asset.renditions.get().file.name}
         assert keys <= _objects(s3)
         assets_trash(owner=alice, asset_ids=[asset.pk])
         assert keys <= _objects(s3)  # trash is restorable: files stay
