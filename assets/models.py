@@ -340,7 +340,9 @@ def rendition_upload_to(instance: "Rendition", filename: str) -> str:
 
 
 class Rendition(models.Model):
-    """A derived WebP of an asset for one display spec, made once by a task."""
+    """A derived WebP of an asset for one display spec, made once: the grid tile of an upload
+    at upload time from the decode that validated it, the others (and job outputs' tiles) by
+    a task."""
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="renditions")
     spec = models.CharField(max_length=32)

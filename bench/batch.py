@@ -10,9 +10,11 @@ are small (256 px) so the measurement is the batch engine's scheduling, not imag
 encoding. Also times the dry run (validate and price) of a 1,000-row product CSV and of
 a 1,000-row prompt CSV (target < 2 s).
 
-A real Celery worker runs in this process with a thread pool, as the batch worker runs
-(``make run``'s batch worker, the README's production shape), on an in-memory broker,
-against a throwaway SQLite database (or ``--database-url``) and media folder.
+A real Celery worker runs in this process with a thread pool and the batch queue only, as
+the batch worker runs (``make run``'s batch worker, the README's production shape; the
+outputs' grid tiles are made by the other worker there, and are left queued here), on an
+in-memory broker, against a throwaway SQLite database (or ``--database-url``) and media
+folder.
 
     .venv/bin/python bench/batch.py [--rows 50] [--latency 0.5] [--limit 8]
 
@@ -232,7 +234,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     _register_operation()
     app.conf.broker_transport_options = {"polling_interval": 0.01}
-    user = get_user_model().objects.create_user("bench", "bench@example.com", "x")
+    # A user of its own per run: a database given with --database-url may hold earlier ones.
+    name = f"bench-batch-{int(time.time())}"
+    user = get_user_model().objects.create_user(name, f"{name}@example.com", "x")
     plan_change(user=user, plan=Plan.objects.get(slug="business"))
     credits_add(user=user, amount=100_000, kind="adjustment", reason="bench")
     assets = _images(user, args.rows)
@@ -254,7 +258,7 @@ def main() -> None:
         concurrency=args.limit + 2,
         perform_ping_check=False,
         shutdown_timeout=30,
-        queues=["interactive", "batch", "maintenance"],
+        queues=["batch"],  # as the batch worker: the grid tiles are the other worker's
         loglevel="WARNING",
     ):
         timeout = args.rows * args.latency * 3 + 60
