@@ -3,8 +3,8 @@
 One worker (processes) runs what users wait on and housekeeping; the other runs batch
 rows in threads: a batch row mostly waits for a provider, so one process with a thread
 per row in flight lets a batch use its providers' limits (``BATCH_LIMIT_<PROVIDER>``)
-without a process per row. The thread pool has no time limits; provider calls have their
-own timeouts and the sweeper recovers a job whose worker stopped beating.
+without a process per row. The thread pool has no time limits of its own: a job's
+heartbeat fails it once it runs past ``JOB_SOFT_TIME_LIMIT`` (see ``studio.jobs.services``).
 
 Each service runs in its own process group. The worker and beat come back when they exit
 (a crash, an out-of-memory kill, ``kill -9``), after a pause that doubles from one second

@@ -61,6 +61,10 @@ MAX_COUNTDOWN = 300.0
 GENERIC_FAILURE = (
     "Something went wrong on our side while running this job. Your credits were not charged."
 )
+TIMEOUT_FAILURE = "This job took too long and was stopped. Your credits were not charged."
+#: How long past the soft time limit a job may go on before its heartbeat ends it (a worker
+#: with a thread pool has no time limits of its own; on a process pool the limit comes first).
+TIME_LIMIT_GRACE = 30.0
 
 
 class JobRetryLater(Exception):
@@ -374,7 +378,12 @@ class _Heartbeat:
     """While a job runs in this process, touch its heartbeat every ``JOB_HEARTBEAT_SECONDS``
     from a side thread, so a long step (an upscale, an inpaint, a social pack, a slow
     provider) never looks stale, and ``JOB_STALE_AFTER`` can be a minute or two. A killed
-    worker takes the thread with it: the heartbeat stops and the sweeper recovers the job."""
+    worker takes the thread with it: the heartbeat stops and the sweeper recovers the job.
+
+    It also keeps the time limit where the worker can't (a thread pool, as batch rows run
+    on): a job still running ``TIME_LIMIT_GRACE`` seconds past ``CELERY_TASK_SOFT_TIME_LIMIT``
+    is failed with its hold released, as the soft limit would; whatever the stuck call
+    returns later is discarded (the job is no longer running)."""
 
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
@@ -391,8 +400,13 @@ class _Heartbeat:
         self.thread.join(timeout=5)
 
     def _beat(self) -> None:
+        deadline = time.monotonic() + settings.CELERY_TASK_SOFT_TIME_LIMIT + TIME_LIMIT_GRACE
         try:
             while not self.stopped.wait(settings.JOB_HEARTBEAT_SECONDS):
+                if time.monotonic() > deadline:
+                    logger.warning("job %s ran past its time limit: stopping it", self.job_id)
+                    job_fail(job_id=self.job_id, message=TIMEOUT_FAILURE, code="timeout")
+                    return
                 try:
                     Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
                         heartbeat_at=timezone.now()
@@ -488,7 +502,8 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
                 cancel=_CancelProbe(job.pk),
             )
     except Canceled:
-        return Job.Status.CANCELED
+        # Stopped from outside (canceled by the user, or past its time limit): as it is now.
+        return Job.objects.filter(pk=job.pk).values_list("status", flat=True).first()
     except ProviderError as exc:
         if exc.code == "rate_limited":
             job_throttled.send(

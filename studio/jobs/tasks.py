@@ -24,18 +24,14 @@ MAX_RETRIES = 2
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
 def job_run_task(self, job_id: int) -> str:
-    from .services import JobRetryLater, job_fail, job_run
+    from .services import TIMEOUT_FAILURE, JobRetryLater, job_fail, job_run
 
     try:
         return job_run(job_id=job_id, retries_left=self.max_retries - self.request.retries)
     except JobRetryLater as exc:
         raise self.retry(countdown=exc.countdown, exc=exc) from None
     except SoftTimeLimitExceeded:
-        job_fail(
-            job_id=job_id,
-            message="This job took too long and was stopped. Your credits were not charged.",
-            code="timeout",
-        )
+        job_fail(job_id=job_id, message=TIMEOUT_FAILURE, code="timeout")
         return "failed"
 
 

@@ -305,6 +305,38 @@ def test_soft_time_limit_fails_the_job(alice, alice_asset):
     assert job.status == Job.Status.FAILED and "took too long" in job.error
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_job_past_its_time_limit_is_stopped_by_its_heartbeat(alice, alice_asset, settings):
+    """A thread-pool worker has no time limits: the heartbeat fails the job instead, and
+    what the stuck call returns later is thrown away, uncharged."""
+    import time
+
+    credits_add(user=alice, amount=50, kind="adjustment", reason="test")
+    with mock.patch("studio.jobs.tasks.job_run_task.apply_async"):
+        job = _create(alice, alice_asset)
+    settings.JOB_HEARTBEAT_SECONDS = 0.05
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 0
+    read = services._read_input
+
+    def stuck(asset):
+        time.sleep(1.0)  # a call that outlives the limit
+        return read(asset)
+
+    with (
+        mock.patch.object(services, "TIME_LIMIT_GRACE", 0.1),
+        mock.patch.object(services, "_read_input", side_effect=stuck),
+    ):
+        status = services.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert status == Job.Status.FAILED
+    assert job.status == Job.Status.FAILED and job.error_code == "timeout"
+    assert "took too long" in job.error
+    kinds = set(LedgerEntry.objects.filter(job_id=job.public_id).values_list("kind", flat=True))
+    assert kinds == {"hold", "release"}  # never captured
+    assert not job.outputs.exists()
+    assert not Asset.objects.filter(source_job_id=job.public_id, status="ready").exists()
+
+
 def test_hold_is_idempotent_per_job(alice):
     import uuid
 
