@@ -625,9 +625,18 @@ def tag_list(*, owner, limit: int = 40) -> list[Tag]:
     reads the tag index alone and the second starts from the few trashed assets, where
     counting live links directly looks up the asset of every link (three times the cost
     at 5,000 assets, and it grows with the library).
+
+    Only the first ``limit`` + (tags with trashed links) by total are read: at least
+    ``limit`` of those keep their total, and every tag after them has no more, so the
+    top ``limit`` by live count are among them.
     """
-    tags = list(Tag.objects.filter(owner=owner).annotate(total=Count("asset_tags")))
     trashed = _trashed_counts(AssetTag, "tag_id", owner=owner)
+    tags = list(
+        Tag.objects.filter(owner=owner)
+        .annotate(total=Count("asset_tags"))
+        .filter(total__gt=0)
+        .order_by("-total", "name")[: limit + len(trashed)]
+    )
     for tag in tags:
         tag.n = tag.total - trashed.get(tag.pk, 0)
     return sorted((t for t in tags if t.n > 0), key=lambda t: (-t.n, t.name))[:limit]

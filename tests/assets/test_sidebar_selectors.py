@@ -33,6 +33,21 @@ def test_tag_counts_are_live_assets_only_most_used_first(alice, bob):
     assert [t.name for t in tag_list(owner=alice, limit=2)] == ["sky", "alps"]
 
 
+def test_the_most_used_tags_are_right_when_trashed_links_reorder_them(alice):
+    """Only the head of the tags by total is read; a tag whose links are mostly trashed
+    must neither stay at the top nor push a live favourite out of it."""
+    live = [AssetFactory(owner=alice) for _ in range(5)]
+    gone = [AssetFactory(owner=alice, status=Asset.Status.TRASHED) for _ in range(6)]
+    for name, count in [("a", 5), ("b", 4), ("c", 3), ("d", 2), ("e", 1)]:
+        assets_tag(owner=alice, asset_ids=[x.pk for x in live[:count]], names=[name])
+    assets_tag(owner=alice, asset_ids=[x.pk for x in gone] + [live[0].pk], names=["old"])
+
+    assert [(t.name, t.n) for t in tag_list(owner=alice, limit=2)] == [("a", 5), ("b", 4)]
+    assert [(t.name, t.n) for t in tag_list(owner=alice, limit=6)] == [
+        ("a", 5), ("b", 4), ("c", 3), ("d", 2), ("e", 1), ("old", 1),
+    ]  # fmt: skip
+
+
 def test_collection_counts_leave_out_trashed_items(alice):
     kept, gone = AssetFactory(owner=alice), AssetFactory(owner=alice)
     moodboard = collection_create(owner=alice, name="Moodboard")
