@@ -49,7 +49,7 @@ from providers.base import (
 
 from .models import Job, JobFile
 from .provider_health import app_registry
-from .registry import Operation, get_operation
+from .registry import OPERATIONS, Operation, get_operation
 from .signals import job_finished, job_provider_done, job_throttled
 from .tasks import job_run_task as _job_run_task
 
@@ -341,13 +341,6 @@ class _CancelProbe:
         return self.canceled
 
 
-def _registered(key: str) -> Operation | None:
-    try:
-        return get_operation(key)
-    except KeyError:
-        return None
-
-
 def _claim(job: Job, *, message: str) -> bool:
     """Take a queued job (queued → running) for this worker; False if another delivery
     took it or it ended meanwhile. Updates ``job`` in memory to match the row."""
@@ -432,7 +425,7 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
     every failure ends as a failed job with its hold released.
     """
     job = Job.objects.select_related("owner").filter(pk=job_id).first()
-    operation = _registered(job.operation) if job is not None else None
+    operation = OPERATIONS.get(job.operation) if job is not None else None
     claimed = job is not None and _claim(
         job, message=operation.progress_message if operation else "Starting…"
     )
