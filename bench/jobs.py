@@ -9,7 +9,14 @@ with the solo pool, so one process does the work):
 - latency: jobs submitted one at a time, each after the last has finished:
   ``submit_to_start_p50_ms`` (created → claimed) and ``submit_to_done_p50_ms``;
 - throughput: the same number submitted at once: ``jobs_per_s`` (first submit → last
-  finish).
+  finish). One process submits them, so this is also bounded by how fast one web process
+  can submit;
+- drain rate: the same number queued while the workers are told to stop consuming, then
+  let go: ``drain_jobs_per_s`` (first start → last finish), what the worker processes
+  themselves sustain with work waiting.
+
+Settings are production-like (DEBUG off); workers keep their database connection from
+task to task as the deployed ones do.
 
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/jobs.py          # 200 jobs
     REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/jobs.py --jobs 20
@@ -23,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagestudio.settings")
+# As deployed: no SQL kept per query for the debug page. Workers inherit this environment.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 USER = "bench-jobs"
 OPERATION = "bench.noop"
@@ -122,6 +134,25 @@ def _wait(ids: list[int], timeout: float) -> None:
     raise SystemExit(f"jobs not done after {timeout:.0f} s: is the worker running?")
 
 
+def drain(user, operation, jobs: int, workers: list[str]) -> float:
+    """Jobs a second with ``jobs`` already waiting: queued while the workers don't consume,
+    timed from the first start to the last finish."""
+    from imagestudio.celery import app
+    from studio.jobs.models import Job
+    from studio.jobs.services import job_create
+
+    app.control.cancel_consumer("interactive", destination=workers, reply=True)
+    queued = [
+        job_create(user=user, operation=operation, inputs=[], params={}).pk for _ in range(jobs)
+    ]
+    app.control.add_consumer("interactive", destination=workers, reply=True)
+    _wait(queued, timeout=max(60, jobs))
+    span = Job.objects.filter(pk__in=queued).values_list("started_at", "finished_at")
+    first = min(s for s, _ in span)
+    last = max(f for _, f in span)
+    return jobs / max((last - first).total_seconds(), 1e-6)
+
+
 def measure(user, operation, jobs: int) -> dict[str, float]:
     from studio.jobs.models import Job
     from studio.jobs.services import job_create
@@ -203,6 +234,8 @@ def main() -> None:
             ]
             _wait(warm, timeout=60)
             results[count] = measure(user, operation, args.jobs)
+            names = [f"bench-jobs-{i}@{socket.gethostname()}" for i in range(count)]
+            results[count]["drain_jobs_per_s"] = drain(user, operation, args.jobs, names)
         finally:
             for proc in procs:
                 proc.terminate()
@@ -215,7 +248,8 @@ def main() -> None:
         print(
             f"{count} worker process{'es' if count > 1 else ''}: submit→start p50 "
             f"{r['submit_to_start_p50_ms']:.1f} ms, submit→done p50 "
-            f"{r['submit_to_done_p50_ms']:.1f} ms, {r['jobs_per_s']:.1f} jobs/s"
+            f"{r['submit_to_done_p50_ms']:.1f} ms, {r['jobs_per_s']:.1f} jobs/s submitted at "
+            f"once, {r['drain_jobs_per_s']:.1f} jobs/s draining a queue"
         )
     fields = [f"jobs={args.jobs}"]
     for count, r in results.items():

@@ -115,13 +115,29 @@ def plan_default() -> Plan:
     return plan
 
 
-def account_lock(*, user) -> CreditAccount:
+def account_lock(*, user, with_plan: bool = False, **annotations) -> CreditAccount:
     """Lock the user's account row for the rest of the current transaction.
 
     Take it first when a decision depends on more than the balance (e.g. how many jobs
     are running), so two requests can't both pass the same check.
+
+    ``with_plan`` reads the user's subscription and plan in the same statement (give
+    ``account.user.subscription`` to ``preflight``), and ``annotations`` are further values
+    computed in it (e.g. the user's job counts): one round trip instead of several, with
+    every value read once the lock is held. Only the account row is locked.
     """
-    return _locked_account(user.pk)
+    if not with_plan and not annotations:
+        return _locked_account(user.pk)
+    rows = CreditAccount.objects.select_for_update(of=("self",)).filter(user_id=user.pk)
+    if with_plan:
+        rows = rows.select_related("user__subscription__plan")
+    if annotations:
+        rows = rows.annotate(**annotations)
+    account = rows.first()
+    if account is None:  # a user's first movement: open the account, then read it locked
+        _locked_account(user.pk)
+        account = rows.first()
+    return account
 
 
 def _locked_account(user_id: int) -> CreditAccount:
@@ -268,7 +284,6 @@ def credits_adjust(
     return credits_add(user=user, amount=amount, kind=kind, reason=reason.strip(), staff=staff)
 
 
-@transaction.atomic
 def hold_place(
     *,
     user,
@@ -278,103 +293,112 @@ def hold_place(
     provider: str = "",
     reason: str = "",
     account: CreditAccount | None = None,
+    new: bool = False,
 ) -> LedgerEntry:
     """Reserve ``amount`` credits for a job, or raise ``InsufficientCredits``.
 
     Call inside the transaction that creates the job so both exist or neither does.
     Idempotent: a second hold for the same job returns the first. ``account``: the user's
     account as ``account_lock`` returned it in this transaction (saves locking it again).
+    ``new``: ``job_id`` was made for this hold just now (a fresh job), so there is no
+    earlier hold to look for; the ledger's one-hold-per-job constraint still stands.
     """
     if amount < 0:
         raise ValueError("A hold cannot be negative")
-    if account is None or account.user_id != user.pk:
-        account = _locked_account(user.pk)
-    existing = LedgerEntry.objects.filter(job_id=job_id, kind=Kind.HOLD).first()
-    if existing:
-        return existing
+    entry = dict(job_id=job_id, module=module, provider=provider, reason=reason)
+    if new and account is not None and account.user_id == user.pk:
+        # Locked in the caller's transaction: check, then write in it (no savepoint; the
+        # check raises before anything is written).
+        return _hold(account, amount, **entry)
+    with transaction.atomic():
+        if account is None or account.user_id != user.pk:
+            account = _locked_account(user.pk)
+        existing = LedgerEntry.objects.filter(job_id=job_id, kind=Kind.HOLD).first()
+        if existing:
+            return existing
+        return _hold(account, amount, **entry)
+
+
+def _hold(account: CreditAccount, amount: int, **fields) -> LedgerEntry:
     if account.available < amount:
         raise InsufficientCredits(needed=amount, available=account.available, held=account.held)
-    return _append(
-        account,
-        kind=Kind.HOLD,
-        held_delta=amount,
-        job_id=job_id,
-        module=module,
-        provider=provider,
-        reason=reason,
-    )
+    return _append(account, kind=Kind.HOLD, held_delta=amount, **fields)
 
 
-def _settled(job_id: uuid.UUID) -> LedgerEntry | None:
-    return LedgerEntry.objects.filter(job_id=job_id, kind__in=[Kind.CAPTURE, Kind.RELEASE]).first()
-
-
-def _hold_locked(job_id: uuid.UUID):
+def _hold_locked(job_id: uuid.UUID, account: CreditAccount | None = None):
     """Lock the account that holds credits for ``job_id``, then read the job's entries:
-    ``(hold, account, settlement)``, ``(None, None, None)`` when the job has no hold."""
-    account = (
-        CreditAccount.objects.select_for_update(of=("self",))
-        .filter(entries__job_id=job_id, entries__kind=Kind.HOLD)
-        .first()
-    )
+    ``(hold, account, settlement)``, ``(None, None, None)`` when the job has no hold.
+
+    ``account``: the job owner's account, locked by the caller earlier in this transaction
+    (e.g. together with the job row); it is used when it is the hold's account. The entries
+    are read only once the lock is held, in a statement of their own, so they include any
+    settlement committed by whoever held the lock before: the lock is what makes capture
+    and release happen at most once between them.
+    """
     if account is None:
-        return None, None, None
+        account = (
+            CreditAccount.objects.select_for_update(of=("self",))
+            .filter(entries__job_id=job_id, entries__kind=Kind.HOLD)
+            .first()
+        )
+        if account is None:
+            return None, None, None
     entries = {e.kind: e for e in LedgerEntry.objects.filter(job_id=job_id)}
-    return entries[Kind.HOLD], account, entries.get(Kind.CAPTURE) or entries.get(Kind.RELEASE)
+    hold = entries.get(Kind.HOLD)
+    if hold is None:
+        return None, None, None
+    if hold.account_id != account.pk:
+        return _hold_locked(job_id)
+    return hold, account, entries.get(Kind.CAPTURE) or entries.get(Kind.RELEASE)
 
 
-@transaction.atomic(savepoint=False)  # the inner block keeps the savepoint it needs
+@transaction.atomic(savepoint=False)
 def hold_capture(
-    *, job_id: uuid.UUID, amount: int | None = None, provider: str = ""
+    *,
+    job_id: uuid.UUID,
+    amount: int | None = None,
+    provider: str = "",
+    account: CreditAccount | None = None,
 ) -> LedgerEntry | None:
     """Charge a job's hold (all of it, or ``amount`` ≤ the hold) and free the reservation.
 
     Idempotent: a second call returns the first capture. Returns None when the job has no
-    hold, or when it was released already (a canceled job is never charged).
+    hold, or when it was released already (a canceled job is never charged). ``account``:
+    the owner's account if the caller locked it in this transaction already.
     """
-    hold, account, done = _hold_locked(job_id)
+    hold, account, done = _hold_locked(job_id, account)
     if hold is None:
         return None
     if done is not None:
         return done if done.kind == Kind.CAPTURE else None
     charge = hold.held_delta if amount is None else max(0, min(amount, hold.held_delta))
-    try:
-        with transaction.atomic():
-            return _append(
-                account,
-                kind=Kind.CAPTURE,
-                amount=-charge,
-                held_delta=-hold.held_delta,
-                job_id=job_id,
-                module=hold.module,
-                provider=provider or hold.provider,
-                reason=hold.reason,
-            )
-    except IntegrityError:
-        account.refresh_from_db()
-        return _settled(job_id)
+    return _append(
+        account,
+        kind=Kind.CAPTURE,
+        amount=-charge,
+        held_delta=-hold.held_delta,
+        job_id=job_id,
+        module=hold.module,
+        provider=provider or hold.provider,
+        reason=hold.reason,
+    )
 
 
-@transaction.atomic(savepoint=False)  # the inner block keeps the savepoint it needs
+@transaction.atomic(savepoint=False)
 def hold_release(*, job_id: uuid.UUID, reason: str = "") -> LedgerEntry | None:
     """Give a job's reserved credits back. Idempotent; a no-op once captured or released."""
     hold, account, done = _hold_locked(job_id)
     if hold is None or done is not None:
         return None
-    try:
-        with transaction.atomic():
-            return _append(
-                account,
-                kind=Kind.RELEASE,
-                held_delta=-hold.held_delta,
-                job_id=job_id,
-                module=hold.module,
-                provider=hold.provider,
-                reason=reason or hold.reason,
-            )
-    except IntegrityError:
-        account.refresh_from_db()
-        return None
+    return _append(
+        account,
+        kind=Kind.RELEASE,
+        held_delta=-hold.held_delta,
+        job_id=job_id,
+        module=hold.module,
+        provider=hold.provider,
+        reason=reason or hold.reason,
+    )
 
 
 @transaction.atomic
@@ -639,6 +663,7 @@ def preflight(
     active_jobs: int | None = None,
     jobs_last_hour: int | None = None,
     account: CreditAccount | None = None,
+    subscription: Subscription | None = None,
 ) -> None:
     """Raise ``BillingError`` if ``user`` may not run this request now; return None if they may.
 
@@ -653,9 +678,13 @@ def preflight(
     concurrent request can spend it in between. Outside a transaction it reads without a
     lock (fine for a live estimate); ``hold_place`` re-checks under the lock anyway.
     It writes nothing except, for a user without one yet, opening the account. Give the
-    ``account`` that ``account_lock`` returned in this transaction to check that one.
+    ``account`` that ``account_lock`` returned in this transaction to check that one, and
+    the ``subscription`` read with it (``account_lock(with_plan=True)``) to save reading it.
     """
-    sub = subscription_for(user=user)
+    if subscription is not None and subscription.user_id == user.pk:
+        sub = subscription
+    else:
+        sub = subscription_for(user=user)
     _check_plan(
         sub.plan,
         module=module,

@@ -324,6 +324,12 @@ CELERY_TASK_ROUTES = {
     "assets.tasks.*": {"queue": "maintenance"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connections before and after every task unless
+# this is set (then once every CELERY_DB_REUSE_MAX tasks): a new PostgreSQL connection for
+# every job costs more than a short job itself. Around each task imagestudio/celery.py
+# closes connections that are broken or older than DB_CONN_MAX_AGE instead, as Django does
+# around each request.
+CELERY_DB_REUSE_MAX = envint("CELERY_DB_REUSE_MAX", 1000)
 # A running job beats every JOB_HEARTBEAT_SECONDS while it runs (a side thread in the
 # worker); one whose heartbeat is older than JOB_STALE_AFTER was left by a dead worker and
 # is recovered by the sweeper, which beat sends every JOB_SWEEP_SECONDS. Recovery of a

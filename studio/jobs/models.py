@@ -39,6 +39,8 @@ class Job(models.Model):
     inputs = models.ManyToManyField("assets.Asset", related_name="input_of_jobs", blank=True)
     # Asset ids of ``inputs`` in their roles' order (image first, then mask, …).
     input_order = models.JSONField(default=list, blank=True)
+    # Whether the job keeps private input files (``JobFile``): a worker reads them only then.
+    has_files = models.BooleanField(default=False, editable=False)
     outputs = models.ManyToManyField("assets.Asset", related_name="output_of_jobs", blank=True)
     result = models.JSONField(
         default=dict, blank=True, help_text="Non-file results, e.g. a palette"

@@ -31,7 +31,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from PIL import Image
 
@@ -93,7 +94,12 @@ def job_quote(*, operation: Operation, params: dict[str, Any]) -> pricing.Quote:
 
 
 def _preflight_kwargs(
-    *, user, operation: Operation, params: dict[str, Any], inputs: list | None = None
+    *,
+    user,
+    operation: Operation,
+    params: dict[str, Any],
+    inputs: list | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     provider = params.get("provider") or operation.provider
     return {
@@ -101,23 +107,39 @@ def _preflight_kwargs(
         "provider": provider,
         # Plans list provider models; the offline engine's models are in every plan.
         "model": params.get("model", "") if provider != "local" else "",
-        **_job_counts(user),
+        **(counts if counts is not None else _job_counts(user)),
         **operation.limits(params, inputs or []),
     }
 
 
-def _job_counts(user) -> dict[str, int]:
-    """The user's queued + running jobs and the jobs they started in the last hour, in one
-    query (each part on its own index).
+def _job_conditions() -> tuple[Q, Q]:
+    """Which jobs count against the plan: (queued or running, started in the last hour).
 
     A batch's rows are not "started" one by one: the batch was approved as a whole, within
     the plan's batch size, so its rows don't use up the hourly cap on what one submits."""
     hour_ago = timezone.now() - timedelta(hours=1)
     active = Q(status__in=Job.ACTIVE_STATUSES)
     recent = Q(created_at__gte=hour_ago) & ~Q(queue=Job.Queue.BATCH)
+    return active, recent
+
+
+def _job_counts(user) -> dict[str, int]:
+    """The user's queued + running jobs and the jobs they started in the last hour, in one
+    query (each part on its own index)."""
+    active, recent = _job_conditions()
     return Job.objects.filter(active | recent, owner=user).aggregate(
         active_jobs=Count("pk", filter=active), jobs_last_hour=Count("pk", filter=recent)
     )
+
+
+def _job_count_columns() -> dict[str, Coalesce]:
+    """``_job_counts`` as two columns of a query on the user's credit account, so the
+    account lock reads them in the same round trip."""
+    owned = Job.objects.filter(owner=OuterRef("user_id")).order_by().values("owner")
+    return {
+        name: Coalesce(Subquery(owned.filter(cond).annotate(n=Count("pk")).values("n")), 0)
+        for name, cond in zip(("active_jobs", "jobs_last_hour"), _job_conditions(), strict=True)
+    }
 
 
 def job_check(
@@ -184,6 +206,7 @@ def job_create(
         validate = {"exclude": ["owner", "retry_of"], "validate_unique": False}
         if held_as is not None:
             job.public_id = held_as
+            job.has_files = bool(files)
             job.full_clean(**validate)
             job.save()
             if inputs:
@@ -193,13 +216,19 @@ def job_create(
         # Pre-flight inside the transaction that places the hold, with the account row
         # locked first: the running-jobs count and the balance it checks are the ones the
         # hold sees, and a parallel request waits for this one.
-        account = billing.account_lock(user=user)
+        # One statement locks the account and reads the plan and the job counts with it.
+        account = billing.account_lock(user=user, with_plan=True, **_job_count_columns())
+        counts = {"active_jobs": account.active_jobs, "jobs_last_hour": account.jobs_last_hour}
         billing.preflight(
             user=user,
             quote=quote,
             account=account,
-            **_preflight_kwargs(user=user, operation=operation, params=params, inputs=inputs),
+            subscription=getattr(account.user, "subscription", None),
+            **_preflight_kwargs(
+                user=user, operation=operation, params=params, inputs=inputs, counts=counts
+            ),
         )
+        job.has_files = bool(files)
         job.full_clean(**validate)
         job.save()
         if inputs:
@@ -212,6 +241,7 @@ def job_create(
             provider=job.provider,
             reason=operation.label,
             account=account,
+            new=True,
         )
         stored: list[JobFile] = []
         try:
@@ -452,7 +482,7 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
                 progress=lambda pct, msg: _job_progress(job.pk, pct, msg),
             )
         output_format = params.pop("output_format", "png")
-        files = job_files_read(job=job)
+        files = job_files_read(job=job) if job.has_files else {}
         mask = files.pop("mask", None)
         if mask is None and operation.uses_mask and len(inputs) > 1:
             mask = _read_input(inputs[1])  # jobs from before masks were kept with the job
@@ -644,7 +674,15 @@ def _job_finish(
     *, job: Job, operation: Operation, created: list[Asset], meta: dict, inputs: list[Asset]
 ) -> str:
     with transaction.atomic():
-        locked = Job.objects.select_for_update().get(pk=job.pk)
+        # The job row and its owner's credit account, locked in one statement (in the
+        # order a cancel takes them: the job, then the account).
+        locked = (
+            Job.objects.select_for_update(of=("self", "owner__credit_account"))
+            .select_related("owner__credit_account")
+            .filter(owner__credit_account__isnull=False, pk=job.pk)
+            .first()
+        ) or Job.objects.select_for_update().get(pk=job.pk)  # an owner with no account yet
+        account = getattr(locked.owner, "credit_account", None) if locked.owner_id else None
         if locked.status != Job.Status.RUNNING:
             # Canceled (or swept) while we worked: the user keeps their credits and we keep
             # no half-wanted results.
@@ -674,7 +712,10 @@ def _job_finish(
             locked.outputs.set(created)
         # The charge comes last: it locks the user's credit account until the commit.
         entry = billing.hold_capture(
-            job_id=locked.public_id, amount=amount, provider=meta.get("provider_used", "")
+            job_id=locked.public_id,
+            amount=amount,
+            provider=meta.get("provider_used", ""),
+            account=account,
         )
         locked.status = Job.Status.SUCCEEDED
         locked.progress = 100
