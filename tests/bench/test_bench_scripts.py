@@ -112,3 +112,4 @@ def test_jobs_bench_starts(tmp_path):
     )
     assert result["jobs"] == "3"
     assert float(result["jobs_per_s"]) > 0
+    assert float(result["drain_jobs_per_s"]) > 0
