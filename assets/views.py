@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import replace
@@ -46,9 +47,11 @@ from .forms import (
     UploadForm,
 )
 from .imaging import EXPORT_FORMATS, RENDITION_SPECS, convert_image
+from .library_cache import LibraryState
 from .models import Asset, AssetPalette, UsageEvent
 from .ranges import ranged_response
 from .selectors import (
+    CARD_FIELDS,
     COUNT_CAP,
     PAGE_SIZE,
     SEARCH_MAX_TERMS,
@@ -65,13 +68,11 @@ from .selectors import (
     collection_get_for_owner,
     collection_list,
     collection_options,
-    library_count,
     library_page,
     library_queryset,
     search_suggestion,
     share_get_for_owner,
     share_list,
-    tag_list,
 )
 from .services import asset_create_from_upload
 
@@ -118,6 +119,7 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
         return qs, page
 
     corrected_from = ""
+    state = None
     if search_error:
         # Refuse the search with its reason; never fall back to the unfiltered library.
         qs, page, count = None, KeysetPage([], None, None, filters.sort), 0
@@ -131,8 +133,12 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
                 fixed_qs, fixed_page = page_of(fixed)
                 if fixed_page.items:
                     corrected_from, filters, qs, page = filters.q, fixed, fixed_qs, fixed_page
-        # A short page needs no count at all.
-        count = library_count(qs, filters=filters) if page.has_other_pages else len(page.items)
+        # A short page needs no count at all; the whole library's is cached per version.
+        if page.has_other_pages:
+            state = LibraryState(request.user)
+            count = state.count(qs, filters=filters)
+        else:
+            count = len(page.items)
     params = request.GET.copy()
     for key in ("after", "before"):
         params.pop(key, None)
@@ -157,6 +163,7 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
         "sort_labels": SORT_LABELS,
         "base_url": request.path,
         "retention_days": settings.TRASH_RETENTION_DAYS,
+        "library_state": state,
     }
 
 
@@ -171,10 +178,11 @@ def _render_library(request, context: dict) -> HttpResponse:
     if is_fragment(request):
         response = render(request, "assets/library.html#grid", context)
     else:
+        sidebar = (context["library_state"] or LibraryState(request.user)).sidebar()
         context |= {
             "upload_form": UploadForm(),
-            "collections": collection_list(owner=request.user, covers=False),
-            "tags": tag_list(owner=request.user),
+            "collections": sidebar.collections,
+            "tags": sidebar.tags,
         }
         response = render(request, "assets/library.html", context)
     patch_vary_headers(response, ["HX-Request"])
@@ -383,17 +391,35 @@ def _text_preview(asset: Asset) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _once(fn):
+    """``fn`` as a zero-argument callable that runs it on first use only.
+
+    For what the image page's cached fragments show (``{% librarycache %}``): the template
+    calls it when it renders the fragment, and never when the fragment comes from the
+    cache, so its queries are skipped too.
+    """
+    return functools.cache(fn)
+
+
 def _detail_context(request, asset: Asset) -> dict:
     usage = asset_usage_counts(asset=asset)
-    lineage, tree = asset_versions(asset=asset)
-    collections = collection_options(owner=request.user, asset=asset)
+    versions = _once(lambda: asset_versions(asset=asset))
+    collections = _once(lambda: collection_options(owner=request.user, asset=asset))
     return {
         "asset": asset,
-        "lineage": lineage,
-        "children": asset.children.filter(status=Asset.Status.READY).order_by("-created_at")[:24],
-        "tree": tree,
-        "tags": asset_tags(asset=asset),
-        "asset_collections": [c for c in collections if c.holds],
+        "library_state": LibraryState(request.user),
+        "lineage": _once(lambda: versions()[0]),
+        # Only the columns a tile reads: the tiles are cached, the rest is never shown.
+        "children": _once(
+            lambda: list(
+                asset.children.filter(status=Asset.Status.READY)
+                .only(*CARD_FIELDS)
+                .order_by("-created_at")[:24]
+            )
+        ),
+        "tree": _once(lambda: versions()[1]),
+        "tags": _once(lambda: asset_tags(asset=asset)),
+        "asset_collections": _once(lambda: [c for c in collections() if c.holds]),
         "collections": collections,
         "usage": [(label, usage[kind]) for kind, label in UsageEvent.Kind.choices],
         # Counted above: most images were never exported, and then there is nothing to list.
@@ -405,7 +431,7 @@ def _detail_context(request, asset: Asset) -> dict:
         "export_form": ExportForm(),
         "link_form": TempLinkForm(),
         "temp_links": services.temp_links_live(asset=asset),
-        "palettes": asset.palettes.all(),
+        "palettes": _once(lambda: list(asset.palettes.all())),
         "share_form": ShareForm(),
     }
 

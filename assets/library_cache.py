@@ -1,0 +1,139 @@
+"""What the library shows beside its grid, cached per owner behind a "library version".
+
+The sidebar (collections and tags with their live counts) and the plain library's item
+count are the same on every library page until the owner's library changes, but cost
+several queries each time. They are cached under the owner's current version, a random
+token that every write service replaces (``library_changed``), so a cached value is
+never read again once a write made through the services has changed what it shows.
+
+Replacing the token rather than incrementing a number keeps that true on caches whose
+``incr`` is not atomic (the file-based cache of a bare checkout): two writers racing can
+only leave one of two fresh tokens, never an old one. A version is never reused either, so
+a version key that was evicted comes back as a new token, not as one whose values may
+still be cached.
+
+Writes made around the services (the admin, a raw UPDATE) are not seen until the next
+write or ``DATA_TTL``, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.urls import reverse
+
+from .selectors import LibraryFilters, collection_list, library_count, tag_list
+
+# A version only needs to outlive the values cached under it.
+VERSION_TTL = 7 * 24 * 3600
+# Bounds how long a write made around the services can go unseen.
+DATA_TTL = 15 * 60
+# Bumped whenever the shape of a cached value changes, so a deploy never reads old ones.
+SCHEMA = 1
+
+
+def _version_key(owner_id: int) -> str:
+    return f"library:{SCHEMA}:version:{owner_id}"
+
+
+def _new_version() -> str:
+    return secrets.token_hex(8)
+
+
+def library_changed(owner_id: int) -> None:
+    """Retire ``owner_id``'s cached library values; call it from every write service.
+
+    The version is replaced at once (so the rest of this transaction, and a test run
+    inside one, reads fresh values) and again after the commit: a reader that took the
+    new version while the write was not yet visible to it may have cached what it saw
+    then, and the second replacement retires that too.
+    """
+
+    def bump() -> None:
+        cache.set(_version_key(owner_id), _new_version(), VERSION_TTL)
+
+    bump()
+    if connection.in_atomic_block:
+        transaction.on_commit(bump)
+
+
+class SidebarCollection(NamedTuple):
+    pk: int
+    public_id: uuid.UUID
+    name: str
+    n: int
+    url: str
+
+
+class SidebarTag(NamedTuple):
+    name: str
+    n: int
+
+
+@dataclass(frozen=True)
+class Sidebar:
+    """The library's side panel: collections by name and the most used tags, each with
+    ``n``, its number of live items (see ``collection_list`` and ``tag_list``)."""
+
+    collections: tuple[SidebarCollection, ...]
+    tags: tuple[SidebarTag, ...]
+
+
+def _plain(filters: LibraryFilters) -> bool:
+    """Whether ``filters`` is the whole library (or the whole trash), in any order."""
+    return filters == LibraryFilters(sort=filters.sort, trashed=filters.trashed)
+
+
+class LibraryState:
+    """One owner's cached library values at the version read when this was made (once
+    per request: a page reads the version once, then its values)."""
+
+    def __init__(self, owner) -> None:
+        self.owner = owner
+        key = _version_key(owner.pk)
+        version = cache.get(key)
+        if version is None:
+            # Whichever process adds first wins; everyone then reads the same token.
+            cache.add(key, _new_version(), VERSION_TTL)
+            version = cache.get(key) or _new_version()
+        # The account's creation time too: an id given to another account (a restored
+        # or flushed database) must not find the values of the one that had it before.
+        joined = owner.date_joined.timestamp() if getattr(owner, "date_joined", None) else 0
+        self.version = f"{owner.pk}:{joined:.6f}:{version}"
+
+    def key(self, name: str) -> str:
+        """The cache key of the value ``name`` at this version (for fragment caches too)."""
+        return f"library:{SCHEMA}:{name}:{self.version}"
+
+    def sidebar(self) -> Sidebar:
+        return cache.get_or_set(self.key("sidebar"), self._sidebar, DATA_TTL)
+
+    def _sidebar(self) -> Sidebar:
+        collections = tuple(
+            SidebarCollection(
+                pk=c.pk,
+                public_id=c.public_id,
+                name=c.name,
+                n=c.n,
+                url=reverse("assets:collection", args=[c.public_id]),
+            )
+            for c in collection_list(owner=self.owner, covers=False)
+        )
+        tags = tuple(SidebarTag(name=t.name, n=t.n) for t in tag_list(owner=self.owner))
+        return Sidebar(collections=collections, tags=tags)
+
+    def count(self, qs, *, filters: LibraryFilters) -> int | None:
+        """``library_count`` of ``qs``: cached for the whole library and the whole trash,
+        counted each time otherwise (where it is None unless the selector learns to
+        count filters)."""
+        if not _plain(filters):
+            return library_count(qs, filters=filters)
+        name = "count-trash" if filters.trashed else "count"
+        return cache.get_or_set(
+            self.key(name), lambda: library_count(qs, filters=filters), DATA_TTL
+        )
