@@ -47,7 +47,7 @@ from .forms import (
     UploadForm,
 )
 from .imaging import EXPORT_FORMATS, RENDITION_SPECS, convert_image
-from .library_cache import LibraryState
+from .library_cache import LibraryState, library_grid_page
 from .models import Asset, AssetPalette, UsageEvent
 from .ranges import ranged_response
 from .selectors import (
@@ -97,6 +97,16 @@ def _toast(request, text: str, *, level: str = "success", status: int = 200) -> 
     return trigger_client_event(response, "library-changed")
 
 
+def _once(fn):
+    """``fn`` as a zero-argument callable that runs it on first use only.
+
+    For what the image page's cached fragments show (``{% librarycache %}``): the template
+    calls it when it renders the fragment, and never when the fragment comes from the
+    cache, so its queries are skipped too.
+    """
+    return functools.cache(fn)
+
+
 # --------------------------------------------------------------------------- library
 
 
@@ -113,13 +123,15 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
 
     def page_of(filters):
         qs = library_queryset(owner=request.user, filters=filters)
-        page = library_page(
-            qs, sort=filters.sort, after=after, before=before, with_tags=view_mode == "list"
-        )
+        if view_mode == "list":
+            page = library_page(qs, sort=filters.sort, after=after, before=before, with_tags=True)
+        else:
+            # The grid's tiles are cached: read their keys, and cards only for missing ones.
+            page = library_grid_page(qs, sort=filters.sort, after=after, before=before)
         return qs, page
 
     corrected_from = ""
-    state = None
+    state = LibraryState(request.user)
     if search_error:
         # Refuse the search with its reason; never fall back to the unfiltered library.
         qs, page, count = None, KeysetPage([], None, None, filters.sort), 0
@@ -134,11 +146,7 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
                 if fixed_page.items:
                     corrected_from, filters, qs, page = filters.q, fixed, fixed_qs, fixed_page
         # A short page needs no count at all; the whole library's is cached per version.
-        if page.has_other_pages:
-            state = LibraryState(request.user)
-            count = state.count(qs, filters=filters)
-        else:
-            count = len(page.items)
+        count = state.count(qs, filters=filters) if page.has_other_pages else len(page.items)
     params = request.GET.copy()
     for key in ("after", "before"):
         params.pop(key, None)
@@ -178,11 +186,13 @@ def _render_library(request, context: dict) -> HttpResponse:
     if is_fragment(request):
         response = render(request, "assets/library.html#grid", context)
     else:
-        sidebar = (context["library_state"] or LibraryState(request.user)).sidebar()
+        state = context["library_state"]
+        sidebar = _once(state.sidebar)
         context |= {
             "upload_form": UploadForm(),
-            "collections": sidebar.collections,
-            "tags": sidebar.tags,
+            # Read only when a cached fragment that shows them is rendered.
+            "collections": _once(lambda: sidebar().collections),
+            "tags": _once(lambda: sidebar().tags),
         }
         response = render(request, "assets/library.html", context)
     patch_vary_headers(response, ["HX-Request"])
@@ -391,16 +401,6 @@ def _text_preview(asset: Asset) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _once(fn):
-    """``fn`` as a zero-argument callable that runs it on first use only.
-
-    For what the image page's cached fragments show (``{% librarycache %}``): the template
-    calls it when it renders the fragment, and never when the fragment comes from the
-    cache, so its queries are skipped too.
-    """
-    return functools.cache(fn)
-
-
 def _detail_context(request, asset: Asset) -> dict:
     usage = asset_usage_counts(asset=asset)
     versions = _once(lambda: asset_versions(asset=asset))
@@ -426,13 +426,14 @@ def _detail_context(request, asset: Asset) -> dict:
         "exports": asset_exports(asset=asset) if usage[UsageEvent.Kind.EXPORT] else [],
         "shares": asset_share_links(asset=asset),
         "text_preview": _text_preview(asset) if asset.kind == Asset.Kind.TEXT else "",
-        "rename_form": RenameForm(initial={"title": asset.title}),
-        "tag_form": TagForm(),
-        "export_form": ExportForm(),
-        "link_form": TempLinkForm(),
+        # The forms are shown in cached fragments only: built when one is rendered.
+        "rename_form": _once(lambda: RenameForm(initial={"title": asset.title})),
+        "tag_form": _once(TagForm),
+        "export_form": _once(ExportForm),
+        "link_form": _once(TempLinkForm),
         "temp_links": services.temp_links_live(asset=asset),
         "palettes": _once(lambda: list(asset.palettes.all())),
-        "share_form": ShareForm(),
+        "share_form": _once(ShareForm),
     }
 
 

@@ -19,6 +19,10 @@ from django.template.loader import get_template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from ..library_cache import GridRow
+from ..models import Asset
+from ..selectors import CARD_FIELDS
+
 register = template.Library()
 
 # Bumped whenever the tile template changes, so no stale markup is served after a deploy.
@@ -59,6 +63,14 @@ class _LocalTiles:
 local_tiles = _LocalTiles(size=5000)
 
 
+def _cards_of_rows(rows) -> dict[int, Asset]:
+    """The cards (``CARD_FIELDS``) of the ``GridRow``s among ``rows``, by id, in one query."""
+    ids = [row.pk for row in rows if isinstance(row, GridRow)]
+    if not ids:
+        return {}
+    return {a.pk: a for a in Asset.objects.filter(pk__in=ids).only(*CARD_FIELDS)}
+
+
 def tile_key(asset, *, selectable: bool, stacks: bool) -> str:
     stamp = asset.updated_at.timestamp() if asset.updated_at else 0
     return f"tile:{TILE_VERSION}:{asset.pk}:{stamp:.6f}:{int(selectable)}{int(stacks)}"
@@ -66,7 +78,11 @@ def tile_key(asset, *, selectable: bool, stacks: bool) -> str:
 
 @register.simple_tag(takes_context=True)
 def asset_tiles(context, assets, selectable: bool = False, stacks: bool = False) -> SafeString:
-    """The cards of ``assets`` as one HTML string (one cache round trip for the page)."""
+    """The cards of ``assets`` as one HTML string (one cache round trip for the page).
+
+    ``assets`` may be ``GridRow``s (``library_grid_page``): the cards of those whose tile
+    is not cached are then loaded here, in one query.
+    """
     assets = list(assets)
     keys = [tile_key(a, selectable=selectable, stacks=stacks) for a in assets]
     found = local_tiles.get_many(keys)
@@ -75,11 +91,18 @@ def asset_tiles(context, assets, selectable: bool = False, stacks: bool = False)
         shared = cache.get_many(missing)
         local_tiles.set_many(shared)
         found |= shared
+    cards = _cards_of_rows([a for a, k in zip(assets, keys, strict=True) if k not in found])
     fresh = {}
     card = None
     parts = []
     for asset, key in zip(assets, keys, strict=True):
         html = found.get(key)
+        if html is None and isinstance(asset, GridRow):
+            asset = cards.get(asset.pk)
+            if asset is None:
+                continue  # deleted since the page was read
+            key = tile_key(asset, selectable=selectable, stacks=stacks)
+            html = found.get(key)
         if html is None:
             card = card or get_template("components/asset_card.html")
             html = card.render(
