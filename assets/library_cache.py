@@ -14,12 +14,18 @@ still be cached.
 
 Writes made around the services (the admin, a raw UPDATE) are not seen until the next
 write or ``DATA_TTL``, whichever comes first.
+
+A key names one value at one version and never changes meaning, so each process keeps the
+values it used last in front of the shared cache (``LocalCache``): a page then reads only
+the version from the shared cache.
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -47,6 +53,37 @@ VERSION_TTL = 7 * 24 * 3600
 DATA_TTL = 15 * 60
 # Bumped whenever the shape of a cached value changes, so a deploy never reads old ones.
 SCHEMA = 1
+
+
+class LocalCache:
+    """A small per-process LRU of values whose keys never change meaning (a tile's
+    version, a library version), so a local copy can never be stale."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[str, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        with self.lock:
+            found = {k: self.data[k] for k in keys if k in self.data}
+            for k in found:
+                self.data.move_to_end(k)
+        return found
+
+    def set_many(self, items: dict[str, Any]) -> None:
+        with self.lock:
+            self.data.update(items)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+
+
+# Sidebars, counts and fragments: a few KB each.
+local_values = LocalCache(size=2000)
 
 
 def _version_key(owner_id: int) -> str:
@@ -122,8 +159,21 @@ class LibraryState:
         """The cache key of the value ``name`` at this version (for fragment caches too)."""
         return f"library:{SCHEMA}:{name}:{self.version}"
 
+    def cached(self, key: str, make):
+        """The value cached under ``key`` (from ``key()``), made by ``make()`` and cached
+        when neither this process nor the shared cache has it."""
+        found = local_values.get_many([key])
+        if key in found:
+            return found[key]
+        value = cache.get(key)
+        if value is None:
+            value = make()
+            cache.set(key, value, DATA_TTL)
+        local_values.set_many({key: value})
+        return value
+
     def sidebar(self) -> Sidebar:
-        return cache.get_or_set(self.key("sidebar"), self._sidebar, DATA_TTL)
+        return self.cached(self.key("sidebar"), self._sidebar)
 
     def _sidebar(self) -> Sidebar:
         collections = tuple(
@@ -146,9 +196,7 @@ class LibraryState:
         if not _plain(filters):
             return library_count(qs, filters=filters)
         name = "count-trash" if filters.trashed else "count"
-        return cache.get_or_set(
-            self.key(name), lambda: library_count(qs, filters=filters), DATA_TTL
-        )
+        return self.cached(self.key(name), lambda: library_count(qs, filters=filters))
 
 
 # --------------------------------------------------------------------------- grid rows

@@ -9,9 +9,6 @@ moves ``updated_at``). The two per-request values inside a tile, the CSRF token 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from django import template
 from django.core.cache import cache
 from django.middleware.csrf import get_token
@@ -19,7 +16,7 @@ from django.template.loader import get_template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from ..library_cache import GridRow
+from ..library_cache import GridRow, LocalCache
 from ..models import Asset
 from ..selectors import CARD_FIELDS
 
@@ -33,34 +30,8 @@ CSRF_SLOT = mark_safe("<!--tile-csrf-->")
 NEXT_SLOT = mark_safe("<!--tile-next-->")
 
 
-class _LocalTiles:
-    """A small per-process LRU in front of the shared cache. A key names one version of
-    a tile and never changes meaning, so a local copy can never be stale."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict[str, str] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get_many(self, keys: list[str]) -> dict[str, str]:
-        with self.lock:
-            found = {k: self.data[k] for k in keys if k in self.data}
-            for k in found:
-                self.data.move_to_end(k)
-        return found
-
-    def set_many(self, items: dict[str, str]) -> None:
-        with self.lock:
-            self.data.update(items)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-
-
-local_tiles = _LocalTiles(size=5000)
+# A key names one version of a tile, so a local copy can never be stale.
+local_tiles = LocalCache(size=5000)
 
 
 def _cards_of_rows(rows) -> dict[int, Asset]:

@@ -17,12 +17,9 @@ cached for one browser of the owner never hands its token to another.
 from __future__ import annotations
 
 from django import template
-from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-
-from ..library_cache import DATA_TTL
 
 register = template.Library()
 
@@ -43,11 +40,12 @@ class LibraryCacheNode(template.Node):
             return self.nodelist.render(context)
         vary_on = [var.resolve(context) for var in self.vary_on]
         key = state.key(make_template_fragment_key(self.name, vary_on))
-        html = cache.get(key)
-        if html is None:
+
+        def render() -> str:
             with context.push(csrf_token=CSRF_SLOT):
-                html = self.nodelist.render(context)
-            cache.set(key, html, DATA_TTL)
+                return self.nodelist.render(context)
+
+        html = state.cached(key, render)
         if CSRF_SLOT in html:
             html = html.replace(CSRF_SLOT, escape(token))
         return mark_safe(html)  # noqa: S308 - rendered by the autoescaping template engine
