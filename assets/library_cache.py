@@ -82,8 +82,8 @@ class LocalCache:
             self.data.clear()
 
 
-# Sidebars, counts and fragments: a few KB each.
-local_values = LocalCache(size=2000)
+# Sidebars, counts, link lists and page fragments: a few KB each.
+local_values = LocalCache(size=3000)
 
 
 def _version_key(owner_id: int) -> str:
@@ -124,6 +124,14 @@ class SidebarTag(NamedTuple):
     n: int
 
 
+class ShareOnPage(NamedTuple):
+    """A live share link as the image page lists it."""
+
+    url: str
+    title: str
+    expires_at: datetime | None
+
+
 @dataclass(frozen=True)
 class Sidebar:
     """The library's side panel: collections by name and the most used tags, each with
@@ -159,16 +167,17 @@ class LibraryState:
         """The cache key of the value ``name`` at this version (for fragment caches too)."""
         return f"library:{SCHEMA}:{name}:{self.version}"
 
-    def cached(self, key: str, make):
+    def cached(self, key: str, make, *, shared: bool = True):
         """The value cached under ``key`` (from ``key()``), made by ``make()`` and cached
-        when neither this process nor the shared cache has it."""
+        when neither this process nor (``shared``) the shared cache has it."""
         found = local_values.get_many([key])
         if key in found:
             return found[key]
-        value = cache.get(key)
+        value = cache.get(key) if shared else None
         if value is None:
             value = make()
-            cache.set(key, value, DATA_TTL)
+            if shared:
+                cache.set(key, value, DATA_TTL)
         local_values.set_many({key: value})
         return value
 

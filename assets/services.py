@@ -852,6 +852,7 @@ def share_create(
     )
     share.full_clean()
     share.save()
+    library_changed(owner.pk)
     return share
 
 
@@ -859,6 +860,7 @@ def share_revoke(*, share: ShareLink) -> ShareLink:
     if share.revoked_at is None:
         share.revoked_at = timezone.now()
         share.save(update_fields=["revoked_at"])
+        library_changed(share.owner_id)
     return share
 
 
@@ -899,6 +901,7 @@ def temp_link_create(*, asset: Asset, seconds: int) -> str:
     link = TemporaryLink.objects.create(
         asset=asset, expires_at=timezone.now() + timedelta(seconds=seconds)
     )
+    library_changed(asset.owner_id)
     value = signing.TimestampSigner(salt=TEMP_LINK_SALT).sign_object(
         {"l": link.public_id.hex, "e": int(link.expires_at.timestamp())}
     )
@@ -938,8 +941,9 @@ def temp_links_live(*, asset: Asset):
 
 def temp_link_revoke(*, asset: Asset, link_id) -> bool:
     """Stop one of the asset's temporary links; ``False`` when there was no such live link."""
-    return bool(
-        TemporaryLink.objects.filter(
-            asset=asset, public_id=link_id, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now())
-    )
+    revoked = TemporaryLink.objects.filter(
+        asset=asset, public_id=link_id, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if revoked:
+        library_changed(asset.owner_id)
+    return bool(revoked)

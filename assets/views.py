@@ -47,7 +47,7 @@ from .forms import (
     UploadForm,
 )
 from .imaging import EXPORT_FORMATS, RENDITION_SPECS, convert_image
-from .library_cache import LibraryState, library_grid_page
+from .library_cache import LibraryState, ShareOnPage, library_grid_page
 from .models import Asset, AssetPalette, UsageEvent
 from .ranges import ranged_response
 from .selectors import (
@@ -401,13 +401,39 @@ def _text_preview(asset: Asset) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _asset_links(state: LibraryState, asset: Asset) -> tuple[list, list]:
+    """``(shares, temporary links)`` of ``asset`` that work now.
+
+    Cached per library version (creating or revoking either is a service write, and so is
+    a change to the collections a share reaches the asset through); each link's expiry is
+    checked on every page, so one that ran out since is never listed.
+    """
+    shares, temp_links = state.cached(
+        state.key(f"links:{asset.pk}"),
+        lambda: (
+            [
+                ShareOnPage(s.get_absolute_url(), s.display_title, s.expires_at)
+                for s in asset_share_links(asset=asset)
+            ],
+            list(services.temp_links_live(asset=asset)),
+        ),
+    )
+    now = timezone.now()
+    return (
+        [s for s in shares if s.expires_at is None or s.expires_at > now],
+        [link for link in temp_links if link.expires_at > now],
+    )
+
+
 def _detail_context(request, asset: Asset) -> dict:
     usage = asset_usage_counts(asset=asset)
+    state = LibraryState(request.user)
+    shares, temp_links = _asset_links(state, asset)
     versions = _once(lambda: asset_versions(asset=asset))
     collections = _once(lambda: collection_options(owner=request.user, asset=asset))
     return {
         "asset": asset,
-        "library_state": LibraryState(request.user),
+        "library_state": state,
         "lineage": _once(lambda: versions()[0]),
         # Only the columns a tile reads: the tiles are cached, the rest is never shown.
         "children": _once(
@@ -424,14 +450,16 @@ def _detail_context(request, asset: Asset) -> dict:
         "usage": [(label, usage[kind]) for kind, label in UsageEvent.Kind.choices],
         # Counted above: most images were never exported, and then there is nothing to list.
         "exports": asset_exports(asset=asset) if usage[UsageEvent.Kind.EXPORT] else [],
-        "shares": asset_share_links(asset=asset),
-        "text_preview": _text_preview(asset) if asset.kind == Asset.Kind.TEXT else "",
+        "shares": shares,
+        "text_preview": _once(
+            lambda: _text_preview(asset) if asset.kind == Asset.Kind.TEXT else ""
+        ),
         # The forms are shown in cached fragments only: built when one is rendered.
         "rename_form": _once(lambda: RenameForm(initial={"title": asset.title})),
         "tag_form": _once(TagForm),
         "export_form": _once(ExportForm),
         "link_form": _once(TempLinkForm),
-        "temp_links": services.temp_links_live(asset=asset),
+        "temp_links": temp_links,
         "palettes": _once(lambda: list(asset.palettes.all())),
         "share_form": _once(ShareForm),
     }

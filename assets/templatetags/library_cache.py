@@ -12,6 +12,10 @@ rendered every time, never cached.
 The one per-request value such fragments hold, the CSRF token of their forms, is
 rendered as a marker and put in on the way out (as the grid tiles do), so a fragment
 cached for one browser of the owner never hands its token to another.
+
+Fragments are kept by each process only (``LocalCache``), never in the shared cache: a
+process renders a fragment once per library version, and markup from the templates of an
+earlier deploy can never be served by a new one.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class LibraryCacheNode(template.Node):
             with context.push(csrf_token=CSRF_SLOT):
                 return self.nodelist.render(context)
 
-        html = state.cached(key, render)
+        html = state.cached(key, render, shared=False)
         if CSRF_SLOT in html:
             html = html.replace(CSRF_SLOT, escape(token))
         return mark_safe(html)  # noqa: S308 - rendered by the autoescaping template engine

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from assets import services
 from assets.library_cache import LibraryState, library_changed, library_grid_page
-from assets.models import Asset, AssetTag, Collection, CollectionItem, Tag
+from assets.models import Asset, AssetTag, Collection, CollectionItem, Tag, TemporaryLink
 from assets.selectors import (
     LibraryFilters,
     collection_list,
@@ -396,3 +396,51 @@ def test_grid_tiles_are_the_same_cached_or_not(alice_client, alice, library):
     assert cold.count('class="asset-card') == 48
     # Warm, no card is loaded: the page's keys, and nothing per tile.
     assert not any("assets_asset" in q["sql"] and '"title"' in q["sql"] for q in warm_queries)
+
+
+def test_share_and_temporary_links_follow_writes_and_their_expiry(alice_client, alice):
+    from unittest import mock
+
+    asset = AssetFactory(owner=alice, title="Pier")
+    url = asset.get_absolute_url()
+    html = alice_client.get(url).content.decode()
+    assert "live share link" not in html and "Links that work now" not in html
+
+    soon = timezone.now() + timedelta(hours=1)
+    share = services.share_create(owner=alice, asset=asset, title="For Bob", expires_at=soon)
+    services.temp_link_create(asset=asset, seconds=600)
+    html = alice_client.get(url).content.decode()
+    assert "On 1 live share link" in html and f'href="/s/{share.token}/">For Bob</a>' in html
+    assert "Links that work now" in html
+
+    # Both run out with time alone, no write in between.
+    later = timezone.now() + timedelta(hours=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        html = alice_client.get(url).content.decode()
+    assert "live share link" not in html and "Links that work now" not in html
+
+    # Revoked, a link is gone at once (the first one still works for a few minutes).
+    for link in TemporaryLink.objects.filter(asset=asset):
+        assert "Links that work now" in alice_client.get(url).content.decode()
+        services.temp_link_revoke(asset=asset, link_id=link.public_id)
+    assert "Links that work now" not in alice_client.get(url).content.decode()
+
+    forever = services.share_create(owner=alice, asset=asset, title="Always")
+    assert "On 2 live share links" in alice_client.get(url).content.decode()
+    services.share_revoke(share=forever)
+    services.share_revoke(share=share)
+    assert "live share link" not in alice_client.get(url).content.decode()
+
+
+def test_a_share_reaching_the_image_through_a_collection_follows_the_collection(
+    alice_client, alice
+):
+    asset = AssetFactory(owner=alice)
+    trips = services.collection_create(owner=alice, name="Trips")
+    services.share_create(owner=alice, collection=trips)
+    url = asset.get_absolute_url()
+    assert "live share link" not in alice_client.get(url).content.decode()
+    services.collection_add_assets(collection=trips, asset_ids=[asset.pk])
+    assert "On 1 live share link" in alice_client.get(url).content.decode()
+    services.collection_delete(collection=trips)
+    assert "live share link" not in alice_client.get(url).content.decode()
