@@ -444,3 +444,31 @@ def test_a_share_reaching_the_image_through_a_collection_follows_the_collection(
     assert "On 1 live share link" in alice_client.get(url).content.decode()
     services.collection_delete(collection=trips)
     assert "live share link" not in alice_client.get(url).content.decode()
+
+
+def test_the_library_controls_follow_the_url_and_the_collections(alice_client, alice, library):
+    html = alice_client.get("/library/?q=harbour&sort=oldest").content.decode()
+    assert 'name="q" id="id_q" value="harbour"' in html
+    assert '<option value="oldest" selected>' in html
+    html = alice_client.get("/library/?q=lighthouse").content.decode()
+    assert 'value="lighthouse"' in html and 'value="harbour"' not in html
+    assert '<option value="oldest" selected>' not in html
+
+    def bulk_collections(path="/library/"):
+        html = alice_client.get(path).content.decode()
+        select = html[html.index('<select id="bulk-collection"') :]
+        return re.findall(
+            r'<option value="[^"]+" ?(?:selected)?>([^<]+)</option>',
+            select[: select.index("</select>")],
+        )
+
+    assert bulk_collections() == ["Trips"]
+    beach = services.collection_create(owner=alice, name="Beach")
+    assert bulk_collections() == ["Beach", "Trips"]
+    # A collection's own page: its settings form shows what the collection is now.
+    path = beach.get_absolute_url()
+    assert 'value="Beach"' in alice_client.get(path).content.decode()
+    services.collection_update(collection=beach, name="Seaside", description="Waves")
+    html = alice_client.get(path).content.decode()
+    assert 'value="Seaside"' in html and "Waves</textarea>" in html
+    assert bulk_collections(path) == ["Seaside", "Trips"]
