@@ -108,7 +108,8 @@ def library_changed(owner_id: int) -> None:
 
     bump()
     if connection.in_atomic_block:
-        transaction.on_commit(bump)
+        # Robust: the write is committed by then, and must not be reported as failed.
+        transaction.on_commit(bump, robust=True)
 
 
 class SidebarCollection(NamedTuple):
