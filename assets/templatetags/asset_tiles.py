@@ -13,7 +13,7 @@ from django import template
 from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ..library_cache import GridRow, LocalCache
@@ -93,6 +93,9 @@ def asset_tiles(context, assets, selectable: bool = False, stacks: bool = False)
     request = context.get("request")
     html = "".join(parts)
     if request is not None:
-        html = html.replace(CSRF_SLOT, escape(get_token(request)))
+        # The context's token: inside a cached fragment ({% librarycache %}) that is the
+        # fragment's own marker, filled in per request when the fragment is served.
+        token = context.get("csrf_token") or get_token(request)
+        html = html.replace(CSRF_SLOT, conditional_escape(token))
         html = html.replace(NEXT_SLOT, escape(request.get_full_path()))
     return mark_safe(html)  # noqa: S308 - rendered by the autoescaping template engine

@@ -301,10 +301,12 @@ def test_the_image_page_fragments_follow_every_write(alice_client, alice):
 def test_a_cached_fragment_carries_each_browsers_own_csrf_token(alice):
     asset = AssetFactory(owner=alice)
     url = asset.get_absolute_url()
+    pages = []
     for _ in range(2):  # the first browser renders the fragment, the second reads it
         browser = Client(enforce_csrf_checks=True)
         browser.force_login(alice)
-        html = browser.get(url).content.decode()
+        pages.append((browser, browser.get(url).content.decode()))
+    for browser, html in reversed(pages):  # a post is a write: the second browser's first
         form = html[html.index(f'action="/library/{asset.public_id}/tags/"') :]
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
         response = browser.post(
@@ -472,3 +474,20 @@ def test_the_library_controls_follow_the_url_and_the_collections(alice_client, a
     html = alice_client.get(path).content.decode()
     assert 'value="Seaside"' in html and "Waves</textarea>" in html
     assert bulk_collections(path) == ["Seaside", "Trips"]
+
+
+def test_tiles_in_a_cached_fragment_carry_each_browsers_own_csrf_token(alice):
+    parent = AssetFactory(owner=alice)
+    child = _child(parent, "Made from it")
+    pages = []
+    for _ in range(2):  # the first browser renders the children's tiles, the second reads them
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(alice)
+        pages.append((browser, browser.get(parent.get_absolute_url()).content.decode()))
+    for browser, html in reversed(pages):  # a post is a write: the second browser's first
+        tile = html[html.index(f'action="/library/{child.public_id}/favourite/"') :]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', tile).group(1)
+        response = browser.post(
+            f"/library/{child.public_id}/favourite/", {"value": "1", "csrfmiddlewaretoken": token}
+        )
+        assert response.status_code == 302
