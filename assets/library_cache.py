@@ -16,14 +16,15 @@ Writes made around the services (the admin, a raw UPDATE) are not seen until the
 write or ``DATA_TTL``, whichever comes first.
 
 A key names one value at one version and never changes meaning, so each process keeps the
-values it used last in front of the shared cache (``LocalCache``): a page then reads only
-the version from the shared cache.
+values it used last in front of the shared cache (``LocalCache``, for ``DATA_TTL`` too): a
+page then reads only the version from the shared cache.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -171,15 +172,18 @@ class LibraryState:
     def cached(self, key: str, make, *, shared: bool = True):
         """The value cached under ``key`` (from ``key()``), made by ``make()`` and cached
         when neither this process nor (``shared``) the shared cache has it."""
-        found = local_values.get_many([key])
-        if key in found:
-            return found[key]
+        now = time.monotonic()
+        deadline, value = local_values.get_many([key]).get(key, (0.0, None))
+        if deadline > now:
+            return value
         value = cache.get(key) if shared else None
         if value is None:
             value = make()
             if shared:
                 cache.set(key, value, DATA_TTL)
-        local_values.set_many({key: value})
+        # As long as the shared copy at most: the TTL also bounds what a write around
+        # the services leaves unseen.
+        local_values.set_many({key: (now + DATA_TTL, value)})
         return value
 
     def sidebar(self) -> Sidebar:

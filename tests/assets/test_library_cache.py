@@ -491,3 +491,20 @@ def test_tiles_in_a_cached_fragment_carry_each_browsers_own_csrf_token(alice):
             f"/library/{child.public_id}/favourite/", {"value": "1", "csrfmiddlewaretoken": token}
         )
         assert response.status_code == 302
+
+
+def test_a_process_keeps_a_value_no_longer_than_the_shared_cache(alice):
+    from unittest import mock
+
+    from assets import library_cache
+
+    state = LibraryState(alice)
+    key = state.key("probe")
+    made = []
+    assert state.cached(key, lambda: made.append(1) or 1) == 1
+    assert state.cached(key, lambda: made.append(2) or 2) == 1  # this process's copy
+    cache.delete(key)  # as the shared cache does after DATA_TTL
+    later = library_cache.time.monotonic() + library_cache.DATA_TTL + 1
+    with mock.patch.object(library_cache.time, "monotonic", return_value=later):
+        assert state.cached(key, lambda: made.append(3) or 3) == 3
+    assert made == [1, 3]
