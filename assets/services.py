@@ -36,6 +36,7 @@ from .imaging import (
     make_thumbnail_and_tile,
     sha256_of,
 )
+from .library_cache import library_changed
 from .models import (
     Asset,
     AssetPalette,
@@ -108,6 +109,7 @@ def asset_create_from_upload(
             asset.save()
             rendition.save()
             _after_create(asset, info.image, has_grid=True)
+            library_changed(asset.owner_id)
     except Exception:
         asset.file.storage.delete(asset.file.name)
         if asset.thumbnail:
@@ -229,6 +231,7 @@ def asset_create_output(
             if source_job_id is not None and not is_mask:
                 _stack_job_output(asset)
             _after_create(asset, img)
+            library_changed(asset.owner_id)
     except Exception:
         asset.file.storage.delete(asset.file.name)
         if asset.thumbnail:
@@ -278,6 +281,7 @@ def asset_update_analysis(
             asset.save(update_fields=[*fields, "updated_at"])
             if palette is not None:
                 asset_auto_tag(asset=asset)
+            library_changed(asset.owner_id)
     return asset
 
 
@@ -325,6 +329,7 @@ def asset_palette_rename(*, palette: AssetPalette, name: str) -> AssetPalette:
         raise ValidationError("A palette needs a name.")
     palette.name = name[:PALETTE_NAME_MAX]
     palette.save(update_fields=["name"])
+    library_changed(palette.asset.owner_id)
     return palette
 
 
@@ -340,6 +345,7 @@ def asset_palette_delete(*, palette: AssetPalette) -> None:
             latest = asset.palettes.first()
             if latest is not None:
                 asset_update_analysis(asset=asset, palette=latest.colours)
+        library_changed(asset.owner_id)
 
 
 # --------------------------------------------------------------------------- analysis
@@ -440,14 +446,17 @@ def asset_rename(*, asset: Asset, title: str) -> Asset:
     with transaction.atomic():
         asset.save(update_fields=["title", "updated_at"])
         asset_search_reindex(asset_ids=[asset.pk])
+        library_changed(asset.owner_id)
     return asset
 
 
 def assets_favourite_set(*, owner, asset_ids: Iterable[int], value: bool) -> int:
     """Mark the owner's assets as favourites (or not); returns how many rows changed."""
-    return Asset.objects.filter(owner=owner, pk__in=list(asset_ids)).update(
+    changed = Asset.objects.filter(owner=owner, pk__in=list(asset_ids)).update(
         is_favourite=value, updated_at=timezone.now()
     )
+    library_changed(owner.pk)
+    return changed
 
 
 # --------------------------------------------------------------------------- tags
@@ -508,6 +517,7 @@ def assets_tag(
                 asset.save(update_fields=["metadata"])
         after = AssetTag.objects.filter(asset_id__in=ids, tag__in=tags).count()
         asset_search_reindex(asset_ids=ids)
+        library_changed(owner.pk)
     return after - before
 
 
@@ -530,6 +540,7 @@ def asset_tag_remove(*, asset: Asset, name: str) -> bool:
             asset.metadata["removed_auto_tags"] = removed
             asset.save(update_fields=["metadata", "updated_at"])
         asset_search_reindex(asset_ids=[asset.pk])
+        library_changed(asset.owner_id)
     return True
 
 
@@ -551,6 +562,7 @@ def asset_auto_tag(*, asset: Asset, img: Image.Image | None = None) -> list[str]
             ignore_conflicts=True,
         )
         asset_search_reindex(asset_ids=[asset.pk])
+        library_changed(asset.owner_id)
     return wanted
 
 
@@ -561,6 +573,7 @@ def collection_create(*, owner, name: str, description: str = "") -> Collection:
     collection = Collection(owner=owner, name=name.strip(), description=description.strip())
     collection.full_clean()
     collection.save()
+    library_changed(collection.owner_id)
     return collection
 
 
@@ -589,12 +602,15 @@ def collection_update(
         fields.append("cover")
     collection.full_clean()
     collection.save(update_fields=fields)
+    library_changed(collection.owner_id)
     return collection
 
 
 def collection_delete(*, collection: Collection) -> None:
     """Delete a collection (its assets stay in the library; its share links go with it)."""
+    owner_id = collection.owner_id
     collection.delete()
+    library_changed(owner_id)
 
 
 def collection_add_assets(*, collection: Collection, asset_ids: Iterable[int]) -> int:
@@ -623,6 +639,7 @@ def collection_add_assets(*, collection: Collection, asset_ids: Iterable[int]) -
             collection.save(update_fields=["cover", "updated_at"])
         else:
             Collection.objects.filter(pk=collection.pk).update(updated_at=timezone.now())
+        library_changed(collection.owner_id)
     return len(new)
 
 
@@ -637,6 +654,7 @@ def collection_remove_assets(*, collection: Collection, asset_ids: Iterable[int]
                 .first()
             )
             collection.save(update_fields=["cover", "updated_at"])
+        library_changed(collection.owner_id)
     return removed
 
 
@@ -645,21 +663,25 @@ def collection_remove_assets(*, collection: Collection, asset_ids: Iterable[int]
 
 def assets_trash(*, owner, asset_ids: Iterable[int]) -> int:
     """Move the owner's assets to the trash. Tags, collections and lineage stay intact."""
-    return Asset.objects.filter(
+    moved = Asset.objects.filter(
         owner=owner, pk__in=list(asset_ids), status=Asset.Status.READY
     ).update(status=Asset.Status.TRASHED, trashed_at=timezone.now(), updated_at=timezone.now())
+    library_changed(owner.pk)
+    return moved
 
 
 def assets_restore(*, owner, asset_ids: Iterable[int]) -> int:
-    return Asset.objects.filter(
+    restored = Asset.objects.filter(
         owner=owner, pk__in=list(asset_ids), status=Asset.Status.TRASHED
     ).update(status=Asset.Status.READY, trashed_at=None, updated_at=timezone.now())
+    library_changed(owner.pk)
+    return restored
 
 
 def _purge(assets) -> int:
     """Delete these asset rows now and their files (originals, thumbnails, renditions)
     once the deletion is committed. Returns the number of assets deleted."""
-    assets = list(assets.select_for_update().only("pk", "file", "thumbnail"))
+    assets = list(assets.select_for_update().only("pk", "owner_id", "file", "thumbnail"))
     if not assets:
         return 0
     ids = [a.pk for a in assets]
@@ -668,6 +690,8 @@ def _purge(assets) -> int:
         n for n in Rendition.objects.filter(asset_id__in=ids).values_list("file", flat=True) if n
     ]
     Asset.objects.filter(pk__in=ids).delete()
+    for owner_id in {a.owner_id for a in assets}:
+        library_changed(owner_id)
     # Only after commit: a rolled-back purge must not have lost the files.
     _tasks.files_delete_task.delay_on_commit(names)
     return len(ids)
@@ -828,6 +852,7 @@ def share_create(
     )
     share.full_clean()
     share.save()
+    library_changed(owner.pk)
     return share
 
 
@@ -835,6 +860,7 @@ def share_revoke(*, share: ShareLink) -> ShareLink:
     if share.revoked_at is None:
         share.revoked_at = timezone.now()
         share.save(update_fields=["revoked_at"])
+        library_changed(share.owner_id)
     return share
 
 
@@ -875,6 +901,7 @@ def temp_link_create(*, asset: Asset, seconds: int) -> str:
     link = TemporaryLink.objects.create(
         asset=asset, expires_at=timezone.now() + timedelta(seconds=seconds)
     )
+    library_changed(asset.owner_id)
     value = signing.TimestampSigner(salt=TEMP_LINK_SALT).sign_object(
         {"l": link.public_id.hex, "e": int(link.expires_at.timestamp())}
     )
@@ -914,8 +941,9 @@ def temp_links_live(*, asset: Asset):
 
 def temp_link_revoke(*, asset: Asset, link_id) -> bool:
     """Stop one of the asset's temporary links; ``False`` when there was no such live link."""
-    return bool(
-        TemporaryLink.objects.filter(
-            asset=asset, public_id=link_id, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now())
-    )
+    revoked = TemporaryLink.objects.filter(
+        asset=asset, public_id=link_id, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if revoked:
+        library_changed(asset.owner_id)
+    return bool(revoked)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import replace
@@ -46,9 +47,11 @@ from .forms import (
     UploadForm,
 )
 from .imaging import EXPORT_FORMATS, RENDITION_SPECS, convert_image
+from .library_cache import LibraryState, ShareOnPage, library_grid_page
 from .models import Asset, AssetPalette, UsageEvent
 from .ranges import ranged_response
 from .selectors import (
+    CARD_FIELDS,
     COUNT_CAP,
     PAGE_SIZE,
     SEARCH_MAX_TERMS,
@@ -65,13 +68,11 @@ from .selectors import (
     collection_get_for_owner,
     collection_list,
     collection_options,
-    library_count,
     library_page,
     library_queryset,
     search_suggestion,
     share_get_for_owner,
     share_list,
-    tag_list,
 )
 from .services import asset_create_from_upload
 
@@ -96,6 +97,16 @@ def _toast(request, text: str, *, level: str = "success", status: int = 200) -> 
     return trigger_client_event(response, "library-changed")
 
 
+def _once(fn):
+    """``fn`` as a zero-argument callable that runs it on first use only.
+
+    For what the image page's cached fragments show (``{% librarycache %}``): the template
+    calls it when it renders the fragment, and never when the fragment comes from the
+    cache, so its queries are skipped too.
+    """
+    return functools.cache(fn)
+
+
 # --------------------------------------------------------------------------- library
 
 
@@ -112,12 +123,15 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
 
     def page_of(filters):
         qs = library_queryset(owner=request.user, filters=filters)
-        page = library_page(
-            qs, sort=filters.sort, after=after, before=before, with_tags=view_mode == "list"
-        )
+        if view_mode == "list":
+            page = library_page(qs, sort=filters.sort, after=after, before=before, with_tags=True)
+        else:
+            # The grid's tiles are cached: read their keys, and cards only for missing ones.
+            page = library_grid_page(qs, sort=filters.sort, after=after, before=before)
         return qs, page
 
     corrected_from = ""
+    state = LibraryState(request.user)
     if search_error:
         # Refuse the search with its reason; never fall back to the unfiltered library.
         qs, page, count = None, KeysetPage([], None, None, filters.sort), 0
@@ -131,8 +145,8 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
                 fixed_qs, fixed_page = page_of(fixed)
                 if fixed_page.items:
                     corrected_from, filters, qs, page = filters.q, fixed, fixed_qs, fixed_page
-        # A short page needs no count at all.
-        count = library_count(qs, filters=filters) if page.has_other_pages else len(page.items)
+        # A short page needs no count at all; the whole library's is cached per version.
+        count = state.count(qs, filters=filters) if page.has_other_pages else len(page.items)
     params = request.GET.copy()
     for key in ("after", "before"):
         params.pop(key, None)
@@ -157,6 +171,7 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
         "sort_labels": SORT_LABELS,
         "base_url": request.path,
         "retention_days": settings.TRASH_RETENTION_DAYS,
+        "library_state": state,
     }
 
 
@@ -171,10 +186,13 @@ def _render_library(request, context: dict) -> HttpResponse:
     if is_fragment(request):
         response = render(request, "assets/library.html#grid", context)
     else:
+        state = context["library_state"]
+        sidebar = _once(state.sidebar)
         context |= {
             "upload_form": UploadForm(),
-            "collections": collection_list(owner=request.user, covers=False),
-            "tags": tag_list(owner=request.user),
+            # Read only when a cached fragment that shows them is rendered.
+            "collections": _once(lambda: sidebar().collections),
+            "tags": _once(lambda: sidebar().tags),
         }
         response = render(request, "assets/library.html", context)
     patch_vary_headers(response, ["HX-Request"])
@@ -383,30 +401,67 @@ def _text_preview(asset: Asset) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _asset_links(state: LibraryState, asset: Asset) -> tuple[list, list]:
+    """``(shares, temporary links)`` of ``asset`` that work now.
+
+    Cached per library version (creating or revoking either is a service write, and so is
+    a change to the collections a share reaches the asset through); each link's expiry is
+    checked on every page, so one that ran out since is never listed.
+    """
+    shares, temp_links = state.cached(
+        state.key(f"links:{asset.pk}"),
+        lambda: (
+            [
+                ShareOnPage(s.get_absolute_url(), s.display_title, s.expires_at)
+                for s in asset_share_links(asset=asset)
+            ],
+            list(services.temp_links_live(asset=asset)),
+        ),
+    )
+    now = timezone.now()
+    return (
+        [s for s in shares if s.expires_at is None or s.expires_at > now],
+        [link for link in temp_links if link.expires_at > now],
+    )
+
+
 def _detail_context(request, asset: Asset) -> dict:
     usage = asset_usage_counts(asset=asset)
-    lineage, tree = asset_versions(asset=asset)
-    collections = collection_options(owner=request.user, asset=asset)
+    state = LibraryState(request.user)
+    shares, temp_links = _asset_links(state, asset)
+    versions = _once(lambda: asset_versions(asset=asset))
+    collections = _once(lambda: collection_options(owner=request.user, asset=asset))
     return {
         "asset": asset,
-        "lineage": lineage,
-        "children": asset.children.filter(status=Asset.Status.READY).order_by("-created_at")[:24],
-        "tree": tree,
-        "tags": asset_tags(asset=asset),
-        "asset_collections": [c for c in collections if c.holds],
+        "library_state": state,
+        "lineage": _once(lambda: versions()[0]),
+        # Only the columns a tile reads: the tiles are cached, the rest is never shown.
+        "children": _once(
+            lambda: list(
+                asset.children.filter(status=Asset.Status.READY)
+                .only(*CARD_FIELDS)
+                .order_by("-created_at")[:24]
+            )
+        ),
+        "tree": _once(lambda: versions()[1]),
+        "tags": _once(lambda: asset_tags(asset=asset)),
+        "asset_collections": _once(lambda: [c for c in collections() if c.holds]),
         "collections": collections,
         "usage": [(label, usage[kind]) for kind, label in UsageEvent.Kind.choices],
         # Counted above: most images were never exported, and then there is nothing to list.
         "exports": asset_exports(asset=asset) if usage[UsageEvent.Kind.EXPORT] else [],
-        "shares": asset_share_links(asset=asset),
-        "text_preview": _text_preview(asset) if asset.kind == Asset.Kind.TEXT else "",
-        "rename_form": RenameForm(initial={"title": asset.title}),
-        "tag_form": TagForm(),
-        "export_form": ExportForm(),
-        "link_form": TempLinkForm(),
-        "temp_links": services.temp_links_live(asset=asset),
-        "palettes": asset.palettes.all(),
-        "share_form": ShareForm(),
+        "shares": shares,
+        "text_preview": _once(
+            lambda: _text_preview(asset) if asset.kind == Asset.Kind.TEXT else ""
+        ),
+        # The forms are shown in cached fragments only: built when one is rendered.
+        "rename_form": _once(lambda: RenameForm(initial={"title": asset.title})),
+        "tag_form": _once(TagForm),
+        "export_form": _once(ExportForm),
+        "link_form": _once(TempLinkForm),
+        "temp_links": temp_links,
+        "palettes": _once(lambda: list(asset.palettes.all())),
+        "share_form": _once(ShareForm),
     }
 
 

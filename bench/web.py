@@ -58,6 +58,7 @@ def _free_port() -> int:
 def prepare(assets: int) -> tuple[str, str]:
     """Migrate, collect static files, seed ``bench-web``; returns (session key, an asset id)."""
     import random
+    from importlib import import_module
 
     import django
 
@@ -69,7 +70,6 @@ def prepare(assets: int) -> tuple[str, str]:
         SESSION_KEY,
         get_user_model,
     )
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.db import connection
 
@@ -97,7 +97,8 @@ def prepare(assets: int) -> tuple[str, str]:
         # without which a freshly loaded table has no index-only scans.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
-    session = SessionStore()
+    # The configured engine's store, so a cached session starts in the cache too.
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()

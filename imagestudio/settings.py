@@ -163,6 +163,11 @@ else:
         }
     }
 
+# Sessions are read from the cache and written through to the database: every page
+# reads the session, and a cache hit costs a fraction of the query (a lost cache entry is
+# read back from the database).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --------------------------------------------------------------------------- auth
 
 AUTHENTICATION_BACKENDS = [

@@ -9,15 +9,16 @@ moves ``updated_at``). The two per-request values inside a tile, the CSRF token 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from django import template
 from django.core.cache import cache
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
+
+from ..library_cache import GridRow, LocalCache
+from ..models import Asset
+from ..selectors import CARD_FIELDS
 
 register = template.Library()
 
@@ -29,34 +30,16 @@ CSRF_SLOT = mark_safe("<!--tile-csrf-->")
 NEXT_SLOT = mark_safe("<!--tile-next-->")
 
 
-class _LocalTiles:
-    """A small per-process LRU in front of the shared cache. A key names one version of
-    a tile and never changes meaning, so a local copy can never be stale."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict[str, str] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get_many(self, keys: list[str]) -> dict[str, str]:
-        with self.lock:
-            found = {k: self.data[k] for k in keys if k in self.data}
-            for k in found:
-                self.data.move_to_end(k)
-        return found
-
-    def set_many(self, items: dict[str, str]) -> None:
-        with self.lock:
-            self.data.update(items)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
+# A key names one version of a tile, so a local copy can never be stale.
+local_tiles = LocalCache(size=5000)
 
 
-local_tiles = _LocalTiles(size=5000)
+def _cards_of_rows(rows) -> dict[int, Asset]:
+    """The cards (``CARD_FIELDS``) of the ``GridRow``s among ``rows``, by id, in one query."""
+    ids = [row.pk for row in rows if isinstance(row, GridRow)]
+    if not ids:
+        return {}
+    return {a.pk: a for a in Asset.objects.filter(pk__in=ids).only(*CARD_FIELDS)}
 
 
 def tile_key(asset, *, selectable: bool, stacks: bool) -> str:
@@ -66,7 +49,11 @@ def tile_key(asset, *, selectable: bool, stacks: bool) -> str:
 
 @register.simple_tag(takes_context=True)
 def asset_tiles(context, assets, selectable: bool = False, stacks: bool = False) -> SafeString:
-    """The cards of ``assets`` as one HTML string (one cache round trip for the page)."""
+    """The cards of ``assets`` as one HTML string (one cache round trip for the page).
+
+    ``assets`` may be ``GridRow``s (``library_grid_page``): the cards of those whose tile
+    is not cached are then loaded here, in one query.
+    """
     assets = list(assets)
     keys = [tile_key(a, selectable=selectable, stacks=stacks) for a in assets]
     found = local_tiles.get_many(keys)
@@ -75,11 +62,18 @@ def asset_tiles(context, assets, selectable: bool = False, stacks: bool = False)
         shared = cache.get_many(missing)
         local_tiles.set_many(shared)
         found |= shared
+    cards = _cards_of_rows([a for a, k in zip(assets, keys, strict=True) if k not in found])
     fresh = {}
     card = None
     parts = []
     for asset, key in zip(assets, keys, strict=True):
         html = found.get(key)
+        if html is None and isinstance(asset, GridRow):
+            asset = cards.get(asset.pk)
+            if asset is None:
+                continue  # deleted since the page was read
+            key = tile_key(asset, selectable=selectable, stacks=stacks)
+            html = found.get(key)
         if html is None:
             card = card or get_template("components/asset_card.html")
             html = card.render(
@@ -99,6 +93,9 @@ def asset_tiles(context, assets, selectable: bool = False, stacks: bool = False)
     request = context.get("request")
     html = "".join(parts)
     if request is not None:
-        html = html.replace(CSRF_SLOT, escape(get_token(request)))
+        # The context's token: inside a cached fragment ({% librarycache %}) that is the
+        # fragment's own marker, filled in per request when the fragment is served.
+        token = context.get("csrf_token") or get_token(request)
+        html = html.replace(CSRF_SLOT, conditional_escape(token))
         html = html.replace(NEXT_SLOT, escape(request.get_full_path()))
     return mark_safe(html)  # noqa: S308 - rendered by the autoescaping template engine
