@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
+from .library_cache import library_changed
 from .models import (
     Asset,
     AssetPalette,
@@ -128,7 +129,11 @@ class ShareLinkAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected links")
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        live = queryset.filter(revoked_at__isnull=True)
+        owners = set(live.values_list("owner_id", flat=True))
+        count = live.update(revoked_at=timezone.now())
+        for owner_id in owners:  # their image pages list live links
+            library_changed(owner_id)
         self.message_user(request, f"Revoked {count} link(s).")
 
 
@@ -150,7 +155,11 @@ class TemporaryLinkAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected links")
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        live = queryset.filter(revoked_at__isnull=True)
+        owners = set(live.values_list("asset__owner_id", flat=True))
+        count = live.update(revoked_at=timezone.now())
+        for owner_id in owners:
+            library_changed(owner_id)
         self.message_user(request, f"Revoked {count} link(s).")
 
 

@@ -40,10 +40,8 @@ from .selectors import (
     SORTS,
     KeysetPage,
     LibraryFilters,
-    _after,
-    _decode_cursor,
-    _encode_cursor,
     collection_list,
+    keyset_page,
     library_count,
     tag_list,
 )
@@ -232,36 +230,18 @@ def library_grid_page(
     """``library_page`` of ``qs`` (the same rows, order and cursors) as ``GridRow``s.
 
     A grid page's tiles are almost always cached, and then a card's two dozen columns
-    were loaded into 48 model instances for nothing: this reads three columns instead.
-    The keyset is ``library_page``'s own (``_after`` and its cursors), so the two agree
-    page for page; tests/assets/test_library_cache.py holds them to it.
+    were loaded into 48 model instances for nothing: this reads three columns instead,
+    through the same ``keyset_page``; tests/assets/test_library_cache.py holds the two to
+    the same pages.
     """
-    column, descending = SORTS.get(sort, SORTS["newest"])
-    sort = sort if sort in SORTS else "newest"
-    sign = "-" if descending else ""
-    forward = [f"{sign}{column}", f"{sign}id"]
-    backward = [f"{'' if descending else '-'}{column}", f"{'' if descending else '-'}id"]
-    qs = qs.values_list("pk", "updated_at", column)
-    position = _decode_cursor(before, column) if before else None
-    if position is not None:
-        rows = list(
-            qs.filter(_after(column, not descending, *position)).order_by(*backward)[: size + 1]
-        )
-        has_more_before = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        has_more_after = True
-    else:
-        position = _decode_cursor(after, column) if after else None
-        if position is not None:
-            qs = qs.filter(_after(column, descending, *position))
-        rows = list(qs.order_by(*forward)[: size + 1])
-        has_more_after = len(rows) > size
-        rows = rows[:size]
-        has_more_before = position is not None
-    items = [GridRow(pk, updated_at, value) for pk, updated_at, value in rows]
-    next_cursor = prev_cursor = None
-    if items and has_more_after:
-        next_cursor = _encode_cursor(items[-1].sort_value, items[-1].pk)
-    if items and has_more_before:
-        prev_cursor = _encode_cursor(items[0].sort_value, items[0].pk)
-    return KeysetPage(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor, sort=sort)
+    column, _ = SORTS.get(sort, SORTS["newest"])
+    page = keyset_page(
+        qs.values_list("pk", "updated_at", column),
+        sort=sort,
+        after=after,
+        before=before,
+        size=size,
+        position=lambda row: (row[2], row[0]),
+    )
+    page.items = [GridRow(pk, updated_at, value) for pk, updated_at, value in page.items]
+    return page

@@ -538,17 +538,12 @@ def library_page(
     size: int = PAGE_SIZE,
     with_tags: bool = False,
 ) -> KeysetPage:
-    """One page of ``qs`` in ``sort`` order, after (or before) a cursor.
+    """One page of ``qs`` in ``sort`` order, after (or before) a cursor, as cards.
 
     Keyset pagination: the page is found by an index seek from the cursor, so page 2,000
     is as fast as page 1, and the page does the same queries whatever its depth (one, or
     two with ``with_tags``).
     """
-    column, descending = SORTS.get(sort, SORTS["newest"])
-    sort = sort if sort in SORTS else "newest"
-    sign = "-" if descending else ""
-    forward = [f"{sign}{column}", f"{sign}id"]
-    backward = [f"{'' if descending else '-'}{column}", f"{'' if descending else '-'}id"]
     qs = qs.only(*CARD_FIELDS)
     if with_tags:
         qs = qs.prefetch_related(
@@ -556,29 +551,52 @@ def library_page(
                 "asset_tags", queryset=AssetTag.objects.select_related("tag").order_by("tag__name")
             )
         )
-    position = _decode_cursor(before, column) if before else None
-    if position is not None:
+    return keyset_page(qs, sort=sort, after=after, before=before, size=size)
+
+
+def keyset_page(
+    qs: QuerySet,
+    *,
+    sort: str = "newest",
+    after: str = "",
+    before: str = "",
+    size: int = PAGE_SIZE,
+    position=None,
+) -> KeysetPage:
+    """The keyset page behind ``library_page``, of any shape of ``qs`` rows: model
+    instances by default, or e.g. ``values_list`` tuples with ``position(row)`` giving a
+    row's (sort value, pk) for the cursors."""
+    column, descending = SORTS.get(sort, SORTS["newest"])
+    sort = sort if sort in SORTS else "newest"
+    if position is None:
+
+        def position(row):
+            return getattr(row, column), row.pk
+
+    sign = "-" if descending else ""
+    forward = [f"{sign}{column}", f"{sign}id"]
+    backward = [f"{'' if descending else '-'}{column}", f"{'' if descending else '-'}id"]
+    start = _decode_cursor(before, column) if before else None
+    if start is not None:
         rows = list(
-            qs.filter(_after(column, not descending, *position)).order_by(*backward)[: size + 1]
+            qs.filter(_after(column, not descending, *start)).order_by(*backward)[: size + 1]
         )
         has_more_before = len(rows) > size
         items = list(reversed(rows[:size]))
         has_more_after = True
     else:
-        position = _decode_cursor(after, column) if after else None
-        if position is not None:
-            qs = qs.filter(_after(column, descending, *position))
+        start = _decode_cursor(after, column) if after else None
+        if start is not None:
+            qs = qs.filter(_after(column, descending, *start))
         rows = list(qs.order_by(*forward)[: size + 1])
         items = rows[:size]
         has_more_after = len(rows) > size
-        has_more_before = position is not None
+        has_more_before = start is not None
     next_cursor = prev_cursor = None
     if items and has_more_after:
-        last = items[-1]
-        next_cursor = _encode_cursor(getattr(last, column), last.pk)
+        next_cursor = _encode_cursor(*position(items[-1]))
     if items and has_more_before:
-        first = items[0]
-        prev_cursor = _encode_cursor(getattr(first, column), first.pk)
+        prev_cursor = _encode_cursor(*position(items[0]))
     return KeysetPage(items=items, next_cursor=next_cursor, prev_cursor=prev_cursor, sort=sort)
 
 

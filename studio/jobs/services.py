@@ -36,6 +36,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from PIL import Image
 
+from assets.library_cache import library_changed
 from assets.models import Asset
 from assets.services import asset_create_output, asset_palette_add, asset_update_analysis
 from billing import pricing
@@ -668,6 +669,8 @@ def discard_assets(assets: list[Asset]) -> None:
                 f.storage.delete(f.name)
         if asset.pk:
             Asset.objects.filter(pk=asset.pk).delete()
+    for owner_id in {a.owner_id for a in assets}:
+        library_changed(owner_id)  # they were counted in the library while they existed
 
 
 def _job_finish(

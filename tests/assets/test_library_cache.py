@@ -24,31 +24,10 @@ from assets.selectors import (
     library_queryset,
     tag_list,
 )
-from tests.assets.factories import CollectionFactory, png_file
+from tests.assets.factories import CollectionFactory, bulk_assets, png_file
 from tests.factories import AssetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _bulk_assets(owner, n):
-    start = timezone.now() - timedelta(days=1)
-    Asset.objects.bulk_create(
-        [
-            Asset(
-                owner=owner,
-                title=f"Item {i}",
-                file=f"assets/x/{i}.png",
-                content_type="image/png",
-                checksum="0" * 64,
-                file_size=1000 + i % 9,
-                cost_credits=i % 4,
-                usage_count=i % 5,
-                created_at=start + timedelta(seconds=i // 2),
-            )
-            for i in range(n)
-        ]
-    )
-    return list(Asset.objects.filter(owner=owner).order_by("-created_at", "-id"))
 
 
 def _shown(html: str) -> dict:
@@ -88,7 +67,7 @@ def _truth(owner, *, trashed: bool = False) -> dict:
 def library(alice):
     """Alice's library: 60 items (more than a page, so the page shows a count), the tag
     "sky" on three, the collection "Trips" holding two, and two items in the trash."""
-    items = _bulk_assets(alice, 60)
+    items = bulk_assets(alice, per_second=2, sizes=9, n=60)
     sky = Tag.objects.create(owner=alice, name="sky")
     AssetTag.objects.bulk_create([AssetTag(asset=a, tag=sky) for a in items[:3]])
     trips = CollectionFactory(owner=alice, name="Trips")
@@ -215,7 +194,7 @@ def test_the_library_page_shows_each_kind_of_write_at_once(alice_client, alice, 
 
 
 def test_the_trash_count_follows_emptying_it(alice_client, alice, library):
-    trashed = _bulk_assets(alice, 50)[:50]
+    trashed = bulk_assets(alice, per_second=2, sizes=9, n=50)[:50]
     services.assets_trash(owner=alice, asset_ids=[a.pk for a in trashed])
     assert _shown(alice_client.get("/library/trash/").content.decode())["count"] == 52
     services.trash_empty(owner=alice, asset_ids=[trashed[0].pk])
@@ -356,7 +335,7 @@ def test_users_never_share_cached_values(alice_client, alice, library):
 
 @pytest.mark.parametrize("sort", ["newest", "oldest", "size", "cost", "used", "bogus"])
 def test_the_grid_page_is_the_library_page_forwards_and_back(alice, sort):
-    _bulk_assets(alice, 130)
+    bulk_assets(alice, per_second=2, sizes=9, n=130)
     qs = library_queryset(owner=alice, filters=LibraryFilters())
     pages, after = [], ""
     while True:
@@ -508,3 +487,39 @@ def test_a_process_keeps_a_value_no_longer_than_the_shared_cache(alice):
     with mock.patch.object(library_cache.time, "monotonic", return_value=later):
         assert state.cached(key, lambda: made.append(3) or 3) == 3
     assert made == [1, 3]
+
+
+def test_links_revoked_by_staff_leave_the_owners_image_page_at_once(alice_client, alice):
+    from django.contrib.admin.sites import site
+
+    from assets.admin import ShareLinkAdmin, TemporaryLinkAdmin
+    from assets.models import ShareLink
+
+    asset = AssetFactory(owner=alice, title="Pier")
+    url = asset.get_absolute_url()
+    services.share_create(owner=alice, asset=asset, title="For Bob")
+    services.temp_link_create(asset=asset, seconds=600)
+    html = alice_client.get(url).content.decode()
+    assert "On 1 live share link" in html and "Links that work now" in html
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    request = type("Request", (), {"user": staff, "_messages": None})()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ShareLinkAdmin, "message_user", lambda *a, **k: None)
+        patch.setattr(TemporaryLinkAdmin, "message_user", lambda *a, **k: None)
+        ShareLinkAdmin(ShareLink, site).revoke(request, ShareLink.objects.all())
+        TemporaryLinkAdmin(TemporaryLink, site).revoke(request, TemporaryLink.objects.all())
+    html = alice_client.get(url).content.decode()
+    assert "live share link" not in html and "Links that work now" not in html
+
+
+def test_outputs_a_job_discards_leave_the_library_count(alice_client, alice, library):
+    from studio.jobs.services import discard_assets
+
+    assert _shown(alice_client.get("/library/").content.decode()) == _truth(alice)
+    extra = [AssetFactory(owner=alice) for _ in range(2)]
+    library_changed(alice.pk)  # as asset_create_output does for a job's outputs
+    assert _shown(alice_client.get("/library/").content.decode())["count"] == 60
+    discard_assets(extra)  # the job was canceled meanwhile: its outputs go
+    shown = _shown(alice_client.get("/library/").content.decode())
+    assert shown == _truth(alice) and shown["count"] == 58

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -8,33 +6,11 @@ from django.utils import timezone
 from assets.models import Asset, AssetTag, Collection, CollectionItem, Tag
 from assets.selectors import LibraryFilters, library_page, library_queryset
 from assets.services import asset_search_reindex
-from tests.assets.factories import CollectionFactory, text_asset
+from tests.assets.factories import CollectionFactory, bulk_assets, text_asset
 from tests.conftest import HTMX
 from tests.factories import AssetFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _bulk_assets(owner, n, *, start=None):
-    """``n`` rows straight into the table (no files needed to list them), oldest first."""
-    start = start or timezone.now() - timedelta(days=1)
-    Asset.objects.bulk_create(
-        [
-            Asset(
-                owner=owner,
-                title=f"Item {i}",
-                file=f"assets/x/{i}.png",
-                content_type="image/png",
-                checksum="0" * 64,
-                file_size=1000 + i,
-                cost_credits=i % 7,
-                usage_count=i % 5,
-                created_at=start + timedelta(seconds=i),
-            )
-            for i in range(n)
-        ]
-    )
-    return list(Asset.objects.filter(owner=owner).order_by("-created_at", "-id"))
 
 
 def _walk(owner, sort, **filters):
@@ -60,13 +36,13 @@ def _walk(owner, sort, **filters):
     ],
 )
 def test_keyset_pages_cover_every_item_once_in_order(alice, sort, key):
-    everything = _bulk_assets(alice, 30)
+    everything = bulk_assets(alice, 30)
     walked = _walk(alice, sort)
     assert walked == sorted(everything, key=key)
 
 
 def test_previous_cursor_returns_the_page_before(alice):
-    _bulk_assets(alice, 20)
+    bulk_assets(alice, 20)
     qs = library_queryset(owner=alice, filters=LibraryFilters())
     first = library_page(qs, size=6)
     second = library_page(qs, after=first.next_cursor, size=6)
@@ -76,7 +52,7 @@ def test_previous_cursor_returns_the_page_before(alice):
 
 
 def test_a_bad_cursor_falls_back_to_the_first_page(alice):
-    _bulk_assets(alice, 5)
+    bulk_assets(alice, 5)
     qs = library_queryset(owner=alice, filters=LibraryFilters())
     assert len(library_page(qs, after="not-a-cursor!").items) == 5
 
@@ -94,8 +70,8 @@ def _grid_queries(client, url, *, warm=True):
 
 @pytest.mark.parametrize("view", ["grid", "list"])
 def test_grid_query_count_is_constant(alice_client, alice, bob, view):
-    items = _bulk_assets(alice, 120)
-    _bulk_assets(bob, 10)
+    items = bulk_assets(alice, 120)
+    bulk_assets(bob, 10)
     # The first visit counts the library (cached per library version) and, in the grid,
     # loads the cards of the tiles it renders (cached per asset version).
     counting = _grid_queries(alice_client, f"/library/?view={view}", warm=False)
@@ -156,7 +132,7 @@ def test_the_grid_never_links_an_original(alice_client, alice):
 
 
 def test_filter_state_lives_in_the_url_and_the_pager(alice_client, alice):
-    _bulk_assets(alice, 60)
+    bulk_assets(alice, 60)
     html = alice_client.get("/library/?kind=image&sort=oldest").content.decode()
     assert 'value="oldest" selected' in html
     assert "kind=image&amp;sort=oldest&amp;after=" in html
