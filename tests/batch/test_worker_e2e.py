@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connection
 from django.db.models import Count
 
@@ -24,6 +23,7 @@ from studio.batch import services
 from studio.batch.limits import reset_limiter
 from studio.batch.models import Batch, BatchRow
 from studio.jobs.models import Job
+from tests.workers import embedded_worker
 
 pytestmark = [
     pytest.mark.services,
@@ -96,9 +96,7 @@ def test_a_20_row_batch_with_bad_rows_runs_on_a_real_worker(
     settings.BATCH_FETCH_ALLOW_LOOPBACK = True  # the test image server only
     batch = services.batch_create_from_csv(user=business, data=("\n".join(lines) + "\n").encode())
     assert batch.rows.filter(status="invalid").count() == 2
-    with start_worker(
-        services_env["app"], pool="solo", perform_ping_check=False, shutdown_timeout=10
-    ):
+    with embedded_worker(services_env["app"]):
         services.batch_approve(batch=batch)
         batch = _wait(batch, Batch.Status.FINISHED)
     statuses = dict(batch.rows.values_list("sku", "status"))
@@ -177,9 +175,7 @@ def test_a_worker_killed_mid_batch_loses_no_row_and_charges_none_twice(
     time.sleep(2.5)  # the heartbeat goes stale
     from studio.jobs.services import jobs_sweep
 
-    with start_worker(
-        services_env["app"], pool="solo", perform_ping_check=False, shutdown_timeout=10
-    ):
+    with embedded_worker(services_env["app"]):
         assert jobs_sweep()["requeued"] == 1
         batch = _wait(batch, Batch.Status.FINISHED, timeout=90)
     assert set(batch.rows.values_list("status", flat=True)) == {"succeeded"}

@@ -9,13 +9,13 @@ import os
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from assets.models import Asset
 from studio.jobs.models import Job
 from tests.utils import image_bytes, open_bytes, read_field
+from tests.workers import embedded_worker
 
 pytestmark = [
     pytest.mark.services,
@@ -40,7 +40,7 @@ def real_worker(settings, tmp_path):
     from imagestudio.celery import app
 
     assert app.conf.broker_url.startswith("redis://")
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+    with embedded_worker(app) as worker:
         yield worker
 
 
