@@ -446,11 +446,15 @@ def library_queryset(*, owner, filters: LibraryFilters) -> QuerySet[Asset]:
         # to those carrying them (in the same index scan as the search words), and the
         # exact test below decides. A tag of stop words only has no lexemes to look for;
         # the first test is a constant the planner folds away.
+        # Tags are the document's C part, so only the words' C positions are asked for:
+        # rows that have them only in a title or prompt are dropped on the index's
+        # recheck, before the exact test runs on them.
+        tag_words = " & ".join(f"{w}:C" for w in re.findall(r"\w+", filters.tag))
         qs = qs.filter(
             RawSQL(
                 "(numnode(plainto_tsquery('english', %s)) = 0"
-                " OR assets_asset.search_vector @@ plainto_tsquery('english', %s))",
-                [filters.tag, filters.tag],
+                " OR assets_asset.search_vector @@ to_tsquery('english', %s))",
+                [filters.tag, tag_words],
                 output_field=BooleanField(),
             )
         )
