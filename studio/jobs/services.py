@@ -685,7 +685,7 @@ def _job_finish(
             .filter(owner__credit_account__isnull=False, pk=job.pk)
             .first()
         ) or Job.objects.select_for_update().get(pk=job.pk)  # an owner with no account yet
-        account = getattr(locked.owner, "credit_account", None) if locked.owner_id else None
+        account = getattr(locked.owner, "credit_account", None)
         if locked.status != Job.Status.RUNNING:
             # Canceled (or swept) while we worked: the user keeps their credits and we keep
             # no half-wanted results.

@@ -277,21 +277,27 @@ def test_the_image_page_fragments_follow_every_write(alice_client, alice):
     assert "Old harbour" in alice_client.get(child.get_absolute_url()).content.decode()
 
 
+def _post_from_two_browsers(owner, page_url: str, action: str, data: dict) -> None:
+    """Two browsers of ``owner`` open ``page_url`` (the first renders its cached fragment,
+    the second reads it), then each posts the form for ``action`` with the CSRF token its
+    own page carries: both posts must be accepted."""
+    pages = []
+    for _ in range(2):
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(owner)
+        pages.append((browser, browser.get(page_url).content.decode()))
+    for browser, html in reversed(pages):  # a post is a write: the second browser's first
+        form = html[html.index(f'action="{action}"') :]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        response = browser.post(action, {**data, "csrfmiddlewaretoken": token})
+        assert response.status_code == 302
+
+
 def test_a_cached_fragment_carries_each_browsers_own_csrf_token(alice):
     asset = AssetFactory(owner=alice)
-    url = asset.get_absolute_url()
-    pages = []
-    for _ in range(2):  # the first browser renders the fragment, the second reads it
-        browser = Client(enforce_csrf_checks=True)
-        browser.force_login(alice)
-        pages.append((browser, browser.get(url).content.decode()))
-    for browser, html in reversed(pages):  # a post is a write: the second browser's first
-        form = html[html.index(f'action="/library/{asset.public_id}/tags/"') :]
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-        response = browser.post(
-            f"/library/{asset.public_id}/tags/", {"tags": "pier", "csrfmiddlewaretoken": token}
-        )
-        assert response.status_code == 302
+    _post_from_two_browsers(
+        alice, asset.get_absolute_url(), f"/library/{asset.public_id}/tags/", {"tags": "pier"}
+    )
 
 
 # --------------------------------------------------------------------------- the version
@@ -458,18 +464,9 @@ def test_the_library_controls_follow_the_url_and_the_collections(alice_client, a
 def test_tiles_in_a_cached_fragment_carry_each_browsers_own_csrf_token(alice):
     parent = AssetFactory(owner=alice)
     child = _child(parent, "Made from it")
-    pages = []
-    for _ in range(2):  # the first browser renders the children's tiles, the second reads them
-        browser = Client(enforce_csrf_checks=True)
-        browser.force_login(alice)
-        pages.append((browser, browser.get(parent.get_absolute_url()).content.decode()))
-    for browser, html in reversed(pages):  # a post is a write: the second browser's first
-        tile = html[html.index(f'action="/library/{child.public_id}/favourite/"') :]
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', tile).group(1)
-        response = browser.post(
-            f"/library/{child.public_id}/favourite/", {"value": "1", "csrfmiddlewaretoken": token}
-        )
-        assert response.status_code == 302
+    _post_from_two_browsers(
+        alice, parent.get_absolute_url(), f"/library/{child.public_id}/favourite/", {"value": "1"}
+    )
 
 
 def test_a_process_keeps_a_value_no_longer_than_the_shared_cache(alice):

@@ -1,3 +1,6 @@
+import collections
+import re
+
 import pytest
 
 from tests.factories import AssetFactory
@@ -94,3 +97,12 @@ def test_the_version_trail_costs_one_query_however_deep(
     with django_assert_max_num_queries(1):
         trail = asset_lineage(asset=leaf)
     assert [a.title for a in trail] == ["v0", "v1", "v2", "v3", "v4"]
+
+
+def test_the_image_page_gives_each_field_its_own_id(alice_client, alice):
+    """Labels point at one field each: the rename and share forms both have a title."""
+    asset = AssetFactory(owner=alice)
+    html = alice_client.get(asset.get_absolute_url()).content.decode()
+    ids = collections.Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert 'for="rename-title"' in html

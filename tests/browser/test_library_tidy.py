@@ -85,3 +85,25 @@ def test_a_misspelt_search_shows_what_it_searched_for(page, studio, library):
     page.locator("#id_q").press("Enter")
     expect(page.locator(".search-error")).to_contain_text("at most 200 characters")
     expect(page.locator("#library-grid .asset-card")).to_have_count(0)
+
+
+def test_cached_pages_follow_what_the_creator_does_in_the_browser(page, studio, library):
+    """The library's sidebar and the image page are cached per library version: each
+    change made in the page shows at once, and the forms of the cached parts still post."""
+    user, source, *_ = library
+    sign_in(page, user, base_url=studio)
+    page.goto("/library/")  # cache the sidebar before anything changes
+    expect(page.locator(".library-side")).not_to_contain_text("Harbour trip")
+    for _ in range(2):  # the second visit reads the page's cached parts
+        page.goto(source.get_absolute_url())
+    page.fill("#new-collection", "Harbour trip")
+    page.locator("form:has(#new-collection) button[type=submit]").click()
+    expect(page.locator(".chip a", has_text="Harbour trip")).to_be_visible()
+    page.fill("#rename-title", "Harbour at dawn")
+    page.get_by_role("button", name="Save title").click()
+    expect(page.locator("#rename-title")).to_have_value("Harbour at dawn")
+    expect(page.locator("h1")).to_contain_text("Harbour at dawn")
+    page.goto("/library/")
+    side = page.locator(".library-side")
+    expect(side.locator("li", has_text="Harbour trip")).to_contain_text("1")
+    expect(page.locator("#library-grid")).to_contain_text("Harbour at dawn")
