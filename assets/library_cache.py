@@ -40,6 +40,7 @@ from .selectors import (
     SORTS,
     KeysetPage,
     LibraryFilters,
+    NewestMonths,
     collection_list,
     keyset_page,
     library_count,
@@ -225,7 +226,13 @@ class GridRow:
 
 
 def library_grid_page(
-    qs, *, sort: str = "newest", after: str = "", before: str = "", size: int = PAGE_SIZE
+    qs,
+    *,
+    sort: str = "newest",
+    after: str = "",
+    before: str = "",
+    size: int = PAGE_SIZE,
+    months: NewestMonths | None = None,
 ) -> KeysetPage:
     """``library_page`` of ``qs`` (the same rows, order and cursors) as ``GridRow``s.
 
@@ -242,6 +249,7 @@ def library_grid_page(
         before=before,
         size=size,
         position=lambda row: (row[2], row[0]),
+        months=months,
     )
     page.items = [GridRow(pk, updated_at, value) for pk, updated_at, value in page.items]
     return page

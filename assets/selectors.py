@@ -6,8 +6,9 @@ import base64
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
@@ -481,6 +482,122 @@ def library_queryset(*, owner, filters: LibraryFilters) -> QuerySet[Asset]:
     return qs
 
 
+# A search for common words matches thousands of assets in a large archive, and a GIN
+# index returns its matches in no useful order: all of them are read and sorted by date
+# to show the newest 48, so such a search grows with the archive. The search index also
+# holds each asset's month (migration 0010, the same expression), so when the planner
+# says it would read that many matches, the page is read month by month from the newest,
+# each month one short index scan, until it is full.
+MONTH_SQL = (
+    "((date_part('year', \"assets_asset\".\"created_at\" AT TIME ZONE 'UTC') * 12"
+    " + date_part('month', \"assets_asset\".\"created_at\" AT TIME ZONE 'UTC'))::integer)"
+)
+# Below this many matches (the planner's estimate) reading them all is cheap; a search
+# the planner answers by walking the grid's date index (frequent words) is left alone.
+MONTHS_MIN_MATCHES = 1000
+# Months read before giving up and reading the whole index (the page's matches were not
+# as recent as the estimate suggested).
+MAX_MONTHS = 12
+
+
+def month_key(when: datetime) -> int:
+    """``MONTH_SQL`` of ``when``: one number per calendar month (UTC), one apart."""
+    when = when.astimezone(UTC)
+    return when.year * 12 + when.month
+
+
+def _month_start(key: int) -> datetime:
+    return datetime((key - 1) // 12, (key - 1) % 12 + 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class NewestMonths:
+    """A newest-first search that may be read month by month; ``newest()`` gives the month
+    of the newest row its first page could show (None: there is none)."""
+
+    newest: Callable[[], int | None]
+
+
+def _in_month(key: int) -> Q:
+    # The month for the search index; the same month as a date range, for the planner's
+    # estimate (and a bounded walk, should it prefer the grid's date index).
+    month = RawSQL(f"{MONTH_SQL} = %s", [key], output_field=BooleanField())  # noqa: S611
+    return Q(month) & Q(created_at__gte=_month_start(key), created_at__lt=_month_start(key + 1))
+
+
+def _planned_matches(qs: QuerySet) -> float:
+    """How many matches the planner expects to collect from a bitmap index scan and sort
+    for ``qs`` (0 when it would read an index in order and stop at the page's end)."""
+
+    def nodes(plan):
+        yield plan
+        for child in plan.get("Plans", ()):
+            yield from nodes(child)
+
+    plan = json.loads(qs.explain(format="json"))[0]["Plan"]
+    found = list(nodes(plan))
+    if not any(n["Node Type"] in ("Sort", "Incremental Sort") for n in found):
+        return 0
+    return max((n["Plan Rows"] for n in found if n["Node Type"] == "Bitmap Index Scan"), default=0)
+
+
+def newest_months_first(
+    qs: QuerySet, *, first: Callable[[], int | None], limit: int
+) -> list | None:
+    """The first ``limit`` rows of ``qs`` (ordered newest first, nothing in it newer than
+    month ``first()``, asked only when needed) read month by month from there back, or
+    None when the whole
+    index is the better read (few matches) or the months up to ``MAX_MONTHS`` hold too
+    few, and the caller should read ``qs`` whole.
+
+    Every row of an earlier month is older than every row of a later one, so the rows
+    found are exactly the first ``limit`` of ``qs``.
+    """
+    if _planned_matches(qs[:limit]) < MONTHS_MIN_MATCHES:
+        return None
+    newest = first()
+    if newest is None:
+        return None
+    found: list = []
+    for key in range(newest, newest - MAX_MONTHS, -1):
+        found += list(qs.filter(_in_month(key))[: limit - len(found)])
+        if len(found) >= limit:
+            return found
+    return None
+
+
+def newest_months(*, owner, filters: LibraryFilters) -> NewestMonths | None:
+    """How a library search looks in its newest months first, where that applies: on
+    PostgreSQL (the month is in its search index), newest first, with words or a tag
+    asked for (what the search index answers), in the library (not the trash, which is
+    small, nor one job's stack)."""
+    if connection.vendor != "postgresql" or filters.trashed or filters.stack is not None:
+        return None
+    if SORTS.get(filters.sort) != SORTS["newest"] or not (
+        search_words(filters.q) or re.search(r"\w", filters.tag)
+    ):
+        return None
+
+    def newest() -> int | None:
+        # The grid's own index answers this from its first entry.
+        when = (
+            Asset.objects.filter(
+                owner=owner, status=Asset.Status.READY, is_mask=False, stacked_under__isnull=True
+            )
+            .order_by("-created_at", "-id")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if when is None:
+            return None
+        if filters.date_to:
+            when = min(when, datetime.combine(filters.date_to, time.max, tzinfo=tz))
+        return month_key(when)
+
+    tz = timezone.get_current_timezone()
+    return NewestMonths(newest)
+
+
 @dataclass
 class KeysetPage:
     items: list[Asset]
@@ -541,6 +658,7 @@ def library_page(
     before: str = "",
     size: int = PAGE_SIZE,
     with_tags: bool = False,
+    months: NewestMonths | None = None,
 ) -> KeysetPage:
     """One page of ``qs`` in ``sort`` order, after (or before) a cursor, as cards.
 
@@ -555,7 +673,7 @@ def library_page(
                 "asset_tags", queryset=AssetTag.objects.select_related("tag").order_by("tag__name")
             )
         )
-    return keyset_page(qs, sort=sort, after=after, before=before, size=size)
+    return keyset_page(qs, sort=sort, after=after, before=before, size=size, months=months)
 
 
 def keyset_page(
@@ -566,10 +684,14 @@ def keyset_page(
     before: str = "",
     size: int = PAGE_SIZE,
     position=None,
+    months: NewestMonths | None = None,
 ) -> KeysetPage:
     """The keyset page behind ``library_page``, of any shape of ``qs`` rows: model
     instances by default, or e.g. ``values_list`` tuples with ``position(row)`` giving a
-    row's (sort value, pk) for the cursors."""
+    row's (sort value, pk) for the cursors.
+
+    With ``months`` (a search, newest first), the page is looked for in the newest months
+    first (``newest_months_first``); the rows and cursors are the same either way."""
     column, descending = SORTS.get(sort, SORTS["newest"])
     sort = sort if sort in SORTS else "newest"
     if position is None:
@@ -592,7 +714,18 @@ def keyset_page(
         start = _decode_cursor(after, column) if after else None
         if start is not None:
             qs = qs.filter(_after(column, descending, *start))
-        rows = list(qs.order_by(*forward)[: size + 1])
+        rows = None
+        if months is not None and sort == "newest":
+            # Nothing after the cursor is newer than it; on the first page, nothing is
+            # newer than the owner's newest asset.
+            cursor_month = month_key(start[0]) if start is not None else None
+            rows = newest_months_first(
+                qs.order_by(*forward),
+                first=(lambda: cursor_month) if cursor_month else months.newest,
+                limit=size + 1,
+            )
+        if rows is None:
+            rows = list(qs.order_by(*forward)[: size + 1])
         items = rows[:size]
         has_more_after = len(rows) > size
         has_more_before = start is not None

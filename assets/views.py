@@ -70,6 +70,7 @@ from .selectors import (
     collection_options,
     library_page,
     library_queryset,
+    newest_months,
     search_suggestion,
     share_get_for_owner,
     share_list,
@@ -123,11 +124,17 @@ def _library_context(request, *, trashed: bool = False, collection=None) -> dict
 
     def page_of(filters):
         qs = library_queryset(owner=request.user, filters=filters)
+        # A search reads its newest months first (the whole index when they hold too few).
+        months = newest_months(owner=request.user, filters=filters)
         if view_mode == "list":
-            page = library_page(qs, sort=filters.sort, after=after, before=before, with_tags=True)
+            page = library_page(
+                qs, sort=filters.sort, after=after, before=before, with_tags=True, months=months
+            )
         else:
             # The grid's tiles are cached: read their keys, and cards only for missing ones.
-            page = library_grid_page(qs, sort=filters.sort, after=after, before=before)
+            page = library_grid_page(
+                qs, sort=filters.sort, after=after, before=before, months=months
+            )
         return qs, page
 
     corrected_from = ""

@@ -100,7 +100,10 @@ def test_grid_query_count_is_constant(alice_client, alice, bob, view):
     next_cursor = library_page(qs).next_cursor
     filtered = _grid_queries(alice_client, filtered_url)
     filtered_deep = _grid_queries(alice_client, f"{filtered_url}&after={next_cursor}")
-    assert filtered == filtered_deep == first + 1
+    # On PostgreSQL the planner is asked how many matches the tag has (a search with
+    # many reads its newest months first; tests/assets/test_search_months.py).
+    planned = 1 if connection.vendor == "postgresql" else 0
+    assert filtered == filtered_deep == first + 1 + planned
     assert "More than 48 items" in alice_client.get(filtered_url, **HTMX).content.decode()
 
 

@@ -218,7 +218,7 @@ def test_postgres_indexes_exist(db):
             "SELECT indexname FROM pg_indexes WHERE tablename = 'assets_asset' AND indexdef ILIKE '%gin%'"
         )
         names = {row[0] for row in cursor.fetchall()}
-    assert {"asset_owner_search_gin", "asset_title_trgm_gin"} <= names
+    assert {"asset_search_month_gin", "asset_title_trgm_gin"} <= names
 
 
 def test_tag_filters_find_tags_of_any_words(alice, library):
