@@ -15,8 +15,14 @@ THUMBNAIL_SIZE = 480
 
 def sha256_of(fh: BinaryIO) -> str:
     fh.seek(0)
-    # Reads into one reused buffer (or hashes an in-memory file where it lies).
-    digest = hashlib.file_digest(fh, "sha256")
+    try:
+        # Hashes an in-memory file where it lies, or reads into one reused buffer.
+        digest = hashlib.file_digest(fh, "sha256")
+    except (AttributeError, ValueError):  # not a binary file with readinto()
+        fh.seek(0)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
     fh.seek(0)
     return digest.hexdigest()
 

@@ -2,6 +2,7 @@
 with the same rows as the general services would write; and the thumbnail it makes
 from a reduced JPEG decode, held to one made from a full decode."""
 
+import hashlib
 import io
 from pathlib import Path
 from unittest import mock
@@ -9,6 +10,8 @@ from unittest import mock
 import numpy as np
 import pytest
 from django.core.cache import cache
+from django.core.files.base import File
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from PIL import Image
 
@@ -140,3 +143,35 @@ def test_the_thumbnail_of_a_reduced_decode_is_as_good_as_one_of_a_full_decode(al
     # Within 0.2 dB of the full decode's (a decode at the next smaller scale, just over
     # the thumbnail's size, loses 0.5-1.1 dB on detailed photos: fine detail fades).
     assert psnr(made, reference) >= psnr(best, reference) - 0.2
+
+
+class ReadOnly:
+    """A file that can only read and seek (no readinto)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.buf = io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        return self.buf.read(n)
+
+    def seek(self, *args) -> int:
+        return self.buf.seek(*args)
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        io.BytesIO,
+        lambda d: SimpleUploadedFile("a.jpg", d),
+        lambda d: File(io.BytesIO(d)),
+        ReadOnly,
+    ],
+    ids=["bytesio", "uploaded", "file", "read-only"],
+)
+def test_the_checksum_is_the_sha256_of_the_whole_file_whatever_holds_it(wrap):
+    data = bytes(range(256)) * 9000  # over two reads of a megabyte
+    fh = wrap(data)
+    fh.seek(100)
+
+    assert imaging.sha256_of(fh) == hashlib.sha256(data).hexdigest()
+    assert fh.read(3) == data[:3]  # left at the start for the next reader
