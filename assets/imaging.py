@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import BinaryIO
 
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from media import FORMATS, encode, normalise_mode
 
@@ -14,9 +15,14 @@ THUMBNAIL_SIZE = 480
 
 def sha256_of(fh: BinaryIO) -> str:
     fh.seek(0)
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-        digest.update(chunk)
+    try:
+        # Hashes an in-memory file where it lies, or reads into one reused buffer.
+        digest = hashlib.file_digest(fh, "sha256")
+    except (AttributeError, ValueError):  # not a binary file with readinto()
+        fh.seek(0)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
     fh.seek(0)
     return digest.hexdigest()
 
@@ -30,14 +36,48 @@ def make_thumbnail(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> tuple[byt
     return _encode_display(thumb), thumb.width, thumb.height
 
 
+def _upright(img: Image.Image) -> Image.Image:
+    """``img`` turned as its EXIF orientation says: a new image when it has to turn, else
+    ``img`` itself (callers never change it in place), not a copy of a decoded photo."""
+    if img.getexif().get(ExifTags.Base.Orientation, 1) in (1, None):
+        return img
+    return ImageOps.exif_transpose(img)
+
+
+def fitted_size(width: int, height: int, box: tuple[int, int]) -> tuple[int, int]:
+    """The size ``Image.thumbnail`` gives a ``width``×``height`` picture fitted into
+    ``box`` (the same rounding), or the picture's own size when it already fits."""
+    x, y = box
+    if x >= width and y >= height:
+        return width, height
+    aspect = width / height
+
+    def round_aspect(number: float, key) -> int:
+        return max(min(math.floor(number), math.ceil(number), key=key), 1)
+
+    if x / y >= aspect:
+        x = round_aspect(y * aspect, key=lambda n: abs(aspect - n / y))
+    else:
+        y = round_aspect(x / aspect, key=lambda n: 0 if n == 0 else abs(aspect - x / n))
+    return x, y
+
+
 def _thumbnail_image(img: Image.Image, *, size: int = THUMBNAIL_SIZE) -> Image.Image:
-    """An upright RGB(A) copy of ``img`` fitted into ``size``²."""
+    """An upright RGB(A) copy of ``img`` fitted into ``size``².
+
+    The pixels of ``Image.thumbnail`` (LANCZOS, reducing gap 2), resized straight from
+    ``img``: no full-size copy to shrink in place.
+    """
     # 16-bit greyscale is scaled to 8 bits first: converting it directly clips to white.
-    thumb = normalise_mode(ImageOps.exif_transpose(img))
-    thumb.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    thumb = normalise_mode(_upright(img))
+    fitted = fitted_size(thumb.width, thumb.height, (size, size))
+    if fitted != thumb.size:
+        thumb = thumb.resize(fitted, Image.Resampling.LANCZOS, reducing_gap=2.0)
     if thumb.mode not in ("RGB", "RGBA"):
         has_alpha = thumb.mode in ("LA", "PA") or "transparency" in thumb.info
         thumb = thumb.convert("RGBA" if has_alpha else "RGB")
+    elif thumb is img:
+        thumb = img.copy()  # a small picture kept as it is: still a copy of its own
     return thumb
 
 
@@ -79,10 +119,14 @@ def upload_decode_size(width: int, height: int) -> tuple[int, int]:
 
     One decode serves everything made at upload (thumbnail, grid tile, palette), so it
     keeps twice the thumbnail along the longest side and twice the grid tile on both
-    sides. Resized from twice their size, thumbnails of 12 MP photos are ~50 dB PSNR from
-    ones made from a full-size decode; from the next smaller DCT scale (just over their
-    size) detailed photos drop to ~37 dB. ``Image.draft`` takes this size and picks the
-    smallest scale that still covers it.
+    sides. Resized from twice their size, thumbnails of 12-20 MP photos are 51-55 dB PSNR
+    from ones made from a full-size decode. The next smaller DCT scale (just over their
+    size) would save about a third of an upload's CPU, but its thumbnails are 43-46 dB
+    from a full decode, and after the WebP encode 0.5-1.1 dB further from it than now on
+    detailed photos (bark, a star field, retinal vessels: fine detail fades when
+    magnified), more than the faster WebP method cost; tests/assets/test_upload_speed.py
+    holds the thumbnail to the full decode's. ``Image.draft`` takes this size and picks
+    the smallest scale that still covers it.
     """
     longest = max(width, height, 1)
     box = 2 * THUMBNAIL_SIZE
@@ -130,9 +174,10 @@ def render_rendition(
     ``img`` is left untouched. Raises ``KeyError`` for an unknown spec.
     """
     width, height, mode = RENDITION_SPECS[spec]
-    img = normalise_mode(ImageOps.exif_transpose(img))
+    img = normalise_mode(_upright(img))
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
-    img = img.convert("RGBA" if has_alpha else "RGB")
+    if img.mode != ("RGBA" if has_alpha else "RGB"):
+        img = img.convert("RGBA" if has_alpha else "RGB")
     if mode == "cover":
         centre = (0.5, 0.5)
         if focal_point and "x" in focal_point and "y" in focal_point:
@@ -144,7 +189,9 @@ def render_rendition(
         size = (max(1, int(img.width * scale)), max(1, int(img.height * scale)))
         img = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     else:
-        img.thumbnail((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        fitted = fitted_size(img.width, img.height, (width, height))
+        if fitted != img.size:
+            img = img.resize(fitted, Image.Resampling.LANCZOS, reducing_gap=2.0)
     return _encode_display(img), img.width, img.height
 
 

@@ -15,6 +15,8 @@ from PIL import Image
 
 from providers.local.imaging import normalise_mode
 
+from .imaging import fitted_size
+
 if TYPE_CHECKING:
     from .models import Asset
 
@@ -60,8 +62,11 @@ def quick_palette(img: Image.Image, *, count: int = 5) -> list[dict]:
     ones count (a 39 %-opaque logo still has colours), and 16-bit images are read at
     their full range.
     """
-    small = normalise_mode(img).copy()
-    small.thumbnail((64, 64), Image.Resampling.BILINEAR)
+    small = normalise_mode(img)
+    # What ``thumbnail((64, 64))`` makes, without a full-size copy to shrink in place.
+    fitted = fitted_size(small.width, small.height, (64, 64))
+    if fitted != small.size:
+        small = small.resize(fitted, Image.Resampling.BILINEAR, reducing_gap=2.0)
     pixels = np.asarray(small.convert("RGBA"), dtype=np.uint8).reshape(-1, 4)
     opaque = pixels[pixels[:, 3] >= 8][:, :3]
     if len(opaque) == 0:

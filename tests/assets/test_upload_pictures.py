@@ -104,7 +104,7 @@ def test_a_cut_off_large_jpeg_is_refused_at_a_reduced_scale(alice):
 
 
 def test_a_failed_upload_leaves_no_tile_behind(alice):
-    with mock.patch("assets.services.asset_auto_tag", side_effect=RuntimeError("boom")):
+    with mock.patch("assets.services._auto_tag_new", side_effect=RuntimeError("boom")):
         with pytest.raises(RuntimeError):
             asset_create_from_upload(
                 owner=alice, uploaded=io.BytesIO(photo(800, 600)), filename="a.jpg"
