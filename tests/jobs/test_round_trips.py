@@ -162,6 +162,9 @@ def test_a_worker_claims_with_the_operation_key_in_one_statement(alice, alice_as
     assert "'running'" in claim and "'queued'" in claim
     # No read of the job before it is claimed; the finish's lock is the only other read.
     assert len(job_selects) == 1 and '"billing_creditaccount"' in job_selects[0]
+    # The job's ledger entries are read unsorted (one of each kind at most).
+    [entries] = [s for s in queries if s.startswith('SELECT "billing_ledgerentry"')]
+    assert "ORDER BY" not in entries
     # Inside a transaction (as here) the claim leaves the commit's durability alone.
     assert "synchronous_commit" not in claim
     job.refresh_from_db()
