@@ -343,7 +343,8 @@ def _hold_locked(job_id: uuid.UUID, account: CreditAccount | None = None):
         )
         if account is None:
             return None, None, None
-    entries = {e.kind: e for e in LedgerEntry.objects.filter(job_id=job_id)}
+    # A job has at most one entry of each kind: no order to ask the database for.
+    entries = {e.kind: e for e in LedgerEntry.objects.filter(job_id=job_id).order_by()}
     hold = entries.get(Kind.HOLD)
     if hold is None:
         return None, None, None

@@ -18,6 +18,7 @@ at most 3 × the client's 30 s deadline plus 2 × ``MAX_COUNTDOWN``.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import threading
@@ -31,7 +32,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from PIL import Image
@@ -41,6 +42,7 @@ from assets.models import Asset
 from assets.services import asset_create_output, asset_palette_add, asset_update_analysis
 from billing import pricing
 from billing import services as billing
+from billing.models import CreditAccount
 from providers.base import (
     Canceled,
     ProviderConfigError,
@@ -212,7 +214,7 @@ def job_create(
             job.save()
             if inputs:
                 job.inputs.set(inputs)
-            _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
+            _enqueue(job, on_commit=True)
             return job
         # Pre-flight inside the transaction that places the hold, with the account row
         # locked first: the running-jobs count and the balance it checks are the ones the
@@ -253,8 +255,15 @@ def job_create(
             for item in stored:
                 item.file.storage.delete(item.file.name)
             raise
-        _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
+        _enqueue(job, on_commit=True)
     return job
+
+
+def _enqueue(job: Job, *, on_commit: bool = False) -> None:
+    """Send ``job`` to a worker (once the current transaction commits, with ``on_commit``).
+    The task carries the operation key so the worker claims the job in one statement."""
+    send = _job_run_task.apply_async_on_commit if on_commit else _job_run_task.apply_async
+    send(args=[job.pk], kwargs={"operation": job.operation}, queue=job.queue)
 
 
 def _job_file_store(*, job: Job, role: str, content: Any) -> JobFile:
@@ -341,26 +350,63 @@ def _announce_finished(job_id: int, queue: str) -> None:
     transaction.on_commit(lambda: job_finished.send(sender=Job, job_id=job_id, queue=queue))
 
 
+@functools.cache
+def _running_update_sql(vendor: str, columns: tuple[str, ...], *, wait_for_flush: bool) -> str:
+    """``_running_update``'s statement for these columns, built once per shape."""
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(column)} = %s" for column in columns)
+    no_wait = (
+        ""
+        if wait_for_flush
+        else " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS touch"
+    )
+    # Names from the model's metadata only; every value is a parameter.
+    return (
+        f"UPDATE {qn(Job._meta.db_table)} SET {assignments}{no_wait} "  # noqa: S608
+        f"WHERE {qn('id')} = %s AND {qn('status')} = %s"
+    )
+
+
+def _running_update(job_id: int, **values: Any) -> int:
+    """Update a running job's progress fields (never its state); the rows changed.
+
+    On PostgreSQL, outside a transaction, the update commits without waiting for its WAL
+    flush (a few ms on each call otherwise): a progress report or heartbeat lost to a
+    database crash is only an older figure on the job card, and the next one replaces it.
+    """
+    fields = [Job._meta.get_field(name) for name in values]
+    wait = connection.vendor != "postgresql" or connection.in_atomic_block
+    sql = _running_update_sql(
+        connection.vendor, tuple(f.column for f in fields), wait_for_flush=wait
+    )
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, job_id, Job.Status.RUNNING])
+        return cursor.rowcount
+
+
 def _job_progress(job_id: int, percent: int, message: str) -> None:
     """Report progress; touches the heartbeat so the sweeper knows the worker lives."""
-    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
-        progress=max(0, min(99, percent)), message=message[:255], heartbeat_at=timezone.now()
+    _running_update(
+        job_id,
+        progress=max(0, min(99, percent)),
+        message=message[:255],
+        heartbeat_at=timezone.now(),
     )
 
 
 def _job_report(job_id: int, detail: list) -> None:
     """Per-item progress (e.g. one entry per variation) for the job card, while running."""
-    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
-        result={"items": detail}, heartbeat_at=timezone.now()
-    )
+    _running_update(job_id, result={"items": detail}, heartbeat_at=timezone.now())
 
 
 class _CancelProbe:
-    """Callable telling the provider whether the user canceled; asks the DB at most 1×/s."""
+    """Callable telling the provider whether the user canceled; asks the DB at most 1×/s,
+    the first time a second after the job was claimed (it was running then)."""
 
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
-        self.checked_at = 0.0
+        self.checked_at = time.monotonic()
         self.canceled = False
 
     def __call__(self) -> bool:
@@ -372,25 +418,72 @@ class _CancelProbe:
         return self.canceled
 
 
-def _claim(job: Job, *, message: str) -> bool:
-    """Take a queued job (queued → running) for this worker; False if another delivery
-    took it or it ended meanwhile. Updates ``job`` in memory to match the row."""
+@functools.cache
+def _claim_sql(vendor: str, *, wait_for_flush: bool) -> str:
+    """The claim's ``UPDATE … RETURNING`` (every column of the row), built once per shape.
+
+    Without ``wait_for_flush`` (PostgreSQL, autocommit) the statement also turns
+    ``synchronous_commit`` off for its own transaction, which ends with it."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in Job._meta.concrete_fields)
+    no_wait = (
+        ""
+        if wait_for_flush
+        else (" FROM (SELECT set_config('synchronous_commit', 'off', true)) AS claim")
+    )
+    # Names from the model's metadata only; every value is a parameter.
+    return (
+        f"UPDATE {qn(Job._meta.db_table)} SET {qn('status')} = %s, "  # noqa: S608
+        f"{qn('attempts')} = {qn('attempts')} + 1, {qn('started_at')} = %s, "
+        f"{qn('heartbeat_at')} = %s, {qn('progress')} = %s, {qn('message')} = %s"
+        f"{no_wait} WHERE {qn('id')} = %s AND {qn('status')} = %s RETURNING {columns}"
+    )
+
+
+@functools.cache
+def _finish_lock_sql(vendor: str) -> str:
+    """``_finish_lock``'s statement, built once."""
+    qn = connection.ops.quote_name
+    lock = " FOR UPDATE OF j, a" if connection.features.has_select_for_update_of else ""
+    # Names from the models' metadata only; the job id is a parameter.
+    return (
+        f"SELECT a.*, j.{qn('status')} AS job_status FROM {qn(Job._meta.db_table)} j "  # noqa: S608
+        f"JOIN {qn(CreditAccount._meta.db_table)} a ON a.{qn('user_id')} = j.{qn('owner_id')} "
+        f"WHERE j.{qn('id')} = %s{lock}"
+    )
+
+
+def _claim(job_id: int, *, operation: str = "") -> tuple[Job | None, Operation | None]:
+    """Take a queued job (queued → running) for this worker: ``(job, operation)`` as the row
+    is now, or ``(None, None)`` if another delivery took it or it ended meanwhile.
+
+    ``operation`` is the job's operation key as the submitter enqueued it: the claim then
+    sets its progress message and reads the row back in the one statement (``UPDATE …
+    RETURNING``); without it (a task enqueued by the sweeper or before the key was sent)
+    the key is read first. On PostgreSQL the claim commits without waiting for its WAL
+    flush (``synchronous_commit`` off for that transaction only): a claim lost to a
+    database crash leaves the job queued for the sweeper, never run twice nor charged
+    twice, and the job's finish, which does wait, flushes the claim before it.
+    """
+    if not operation:
+        operation = Job.objects.filter(pk=job_id).values_list("operation", flat=True).first()
+        if operation is None:
+            return None, None
+    found = OPERATIONS.get(operation)
+    message = found.progress_message if found else "Starting…"
     now = timezone.now()
-    fields = {
-        "status": Job.Status.RUNNING,
-        "started_at": now,
-        "heartbeat_at": now,
-        "progress": 5,
-        "message": message[:255],
-    }
-    if not Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
-        attempts=F("attempts") + 1, **fields
-    ):
-        return False
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.attempts += 1
-    return True
+    wait = connection.vendor != "postgresql" or connection.in_atomic_block
+    sql = _claim_sql(connection.vendor, wait_for_flush=wait)
+    params = [Job.Status.RUNNING, now, now, 5, message[:255], job_id, Job.Status.QUEUED]
+    claimed = list(Job.objects.raw(sql, params))
+    if not claimed:
+        return None, None
+    job = claimed[0]
+    if job.operation != operation:  # not the key it was enqueued with: say what runs
+        found = OPERATIONS.get(job.operation)
+        job.message = (found.progress_message if found else "Starting…")[:255]
+        Job.objects.filter(pk=job.pk).update(message=job.message)
+    return job, found
 
 
 def _read_input(asset: Asset) -> bytes:
@@ -432,22 +525,23 @@ class _Heartbeat:
                     job_fail(job_id=self.job_id, message=TIMEOUT_FAILURE, code="timeout")
                     return
                 try:
-                    Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    _running_update(self.job_id, heartbeat_at=timezone.now())
                 except Exception:  # noqa: BLE001 - a missed beat must not stop the job
                     logger.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
         finally:
             connection.close()
 
 
-def job_run(*, job_id: int, retries_left: int = 0) -> str:
-    """Run a queued job to the end, its heartbeat beating meanwhile (see ``_Heartbeat``)."""
+def job_run(*, job_id: int, retries_left: int = 0, operation: str = "") -> str:
+    """Run a queued job to the end, its heartbeat beating meanwhile (see ``_Heartbeat``).
+
+    ``operation``: the job's operation key, when the task that runs it carries it (saves
+    reading the row before claiming it; see ``_claim``)."""
     with _Heartbeat(job_id):
-        return _job_run(job_id=job_id, retries_left=retries_left)
+        return _job_run(job_id=job_id, retries_left=retries_left, operation=operation)
 
 
-def _job_run(*, job_id: int, retries_left: int = 0) -> str:
+def _job_run(*, job_id: int, retries_left: int = 0, operation: str = "") -> str:
     """Run a queued job to the end. Returns the job's final (or current) status.
 
     Safe to call more than once for the same job: only the call that claims it works.
@@ -455,12 +549,8 @@ def _job_run(*, job_id: int, retries_left: int = 0) -> str:
     the module docstring) and retries are left (the job is back in ``queued``); otherwise
     every failure ends as a failed job with its hold released.
     """
-    job = Job.objects.select_related("owner").filter(pk=job_id).first()
-    operation = OPERATIONS.get(job.operation) if job is not None else None
-    claimed = job is not None and _claim(
-        job, message=operation.progress_message if operation else "Starting…"
-    )
-    if not claimed:
+    job, operation = _claim(job_id, operation=operation)
+    if job is None:
         status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
         logger.info("job %s not claimed (status %s): another delivery owns it", job_id, status)
         return status or "missing"
@@ -673,28 +763,36 @@ def discard_assets(assets: list[Asset]) -> None:
         library_changed(owner_id)  # they were counted in the library while they existed
 
 
+def _finish_lock(job: Job) -> tuple[str, Any]:
+    """Lock the job row and its owner's credit account, in one statement and in the order a
+    cancel takes them (the job, then the account): ``(the job's status, the account)``,
+    the account None when the owner has none yet.
+
+    Only what the finish needs is read: the status (the rest of the job is as the claim
+    read it; nothing changes a running job's params) and the account row."""
+    rows = list(CreditAccount.objects.raw(_finish_lock_sql(connection.vendor), [job.pk]))
+    if rows:
+        return rows[0].job_status, rows[0]
+    status = Job.objects.select_for_update().filter(pk=job.pk).values_list("status", flat=True)
+    return status.get(), None
+
+
 def _job_finish(
     *, job: Job, operation: Operation, created: list[Asset], meta: dict, inputs: list[Asset]
 ) -> str:
+    """Succeed the running ``job`` (as its claim read it) and charge its hold, in one
+    transaction; or, if it was canceled or swept meanwhile, discard ``created``."""
     with transaction.atomic():
-        # The job row and its owner's credit account, locked in one statement (in the
-        # order a cancel takes them: the job, then the account).
-        locked = (
-            Job.objects.select_for_update(of=("self", "owner__credit_account"))
-            .select_related("owner__credit_account")
-            .filter(owner__credit_account__isnull=False, pk=job.pk)
-            .first()
-        ) or Job.objects.select_for_update().get(pk=job.pk)  # an owner with no account yet
-        account = getattr(locked.owner, "credit_account", None)
-        if locked.status != Job.Status.RUNNING:
+        status, account = _finish_lock(job)
+        if status != Job.Status.RUNNING:
             # Canceled (or swept) while we worked: the user keeps their credits and we keep
             # no half-wanted results.
             transaction.on_commit(lambda: discard_assets(created))
-            return locked.status
+            return status
         if operation.output == "analysis" and inputs:
             if "palette" in meta:
                 asset_palette_add(
-                    asset=inputs[0], colours=meta["palette"], mode=locked.params.get("mode", "")
+                    asset=inputs[0], colours=meta["palette"], mode=job.params.get("mode", "")
                 )
             if "focal_point" in meta:
                 focal = {
@@ -707,38 +805,33 @@ def _job_finish(
                 asset_update_analysis(asset=inputs[0], focal_point=focal)
         amount = None
         units = meta.get("billable_units")
-        if units is not None and units < operation.quantity(locked.params):
+        if units is not None and units < operation.quantity(job.params):
             # Partial success: charge only what was made, at the quoted price.
-            partial = {**locked.params, "variations": units}
+            partial = {**job.params, "variations": units}
             amount = job_quote(operation=operation, params=partial).credits
         if created:
-            locked.outputs.set(created)
+            job.outputs.set(created)
         # The charge comes last: it locks the user's credit account until the commit.
         entry = billing.hold_capture(
-            job_id=locked.public_id,
+            job_id=job.public_id,
             amount=amount,
             provider=meta.get("provider_used", ""),
             account=account,
         )
-        locked.status = Job.Status.SUCCEEDED
-        locked.progress = 100
-        locked.message = _done_message(operation, created, meta)
-        locked.result = {k: v for k, v in meta.items() if _json_safe(v)}
-        locked.credits_charged = -entry.amount if entry else 0
-        locked.finished_at = timezone.now()
+        done = {
+            "status": Job.Status.SUCCEEDED,
+            "progress": 100,
+            "message": _done_message(operation, created, meta),
+            "result": {k: v for k, v in meta.items() if _json_safe(v)},
+            "credits_charged": -entry.amount if entry else 0,
+            "finished_at": timezone.now(),
+        }
+        for name, value in done.items():
+            setattr(job, name, value)
         if operation.on_success is not None:
-            operation.on_success(job=locked, inputs=inputs, created=created)
-        locked.save(
-            update_fields=[
-                "status",
-                "progress",
-                "message",
-                "result",
-                "credits_charged",
-                "finished_at",
-            ]
-        )
-        _announce_finished(locked.pk, locked.queue)
+            operation.on_success(job=job, inputs=inputs, created=created)
+        Job.objects.filter(pk=job.pk).update(**done)
+        _announce_finished(job.pk, job.queue)
     return Job.Status.SUCCEEDED
 
 
@@ -768,7 +861,7 @@ def jobs_sweep() -> dict[str, int]:
     cutoff = timezone.now() - settings.JOB_STALE_AFTER
     requeued = failed = reenqueued = 0
     stale = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=cutoff)
-    for job in stale.only("pk", "attempts", "queue"):
+    for job in stale.only("pk", "attempts", "queue", "operation"):
         if job.attempts >= settings.JOB_MAX_ATTEMPTS:
             if job_fail(
                 job_id=job.pk,
@@ -786,16 +879,16 @@ def jobs_sweep() -> dict[str, int]:
                 message="Restarting after a worker stopped…",
                 heartbeat_at=timezone.now(),
             ):
-                _job_run_task.apply_async_on_commit(args=[job.pk], queue=job.queue)
+                _enqueue(job, on_commit=True)
                 requeued += 1
     lost = Job.objects.filter(status=Job.Status.QUEUED).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
     )
-    for job in lost.only("pk", "queue"):
+    for job in lost.only("pk", "queue", "operation"):
         # Touch the heartbeat so the next sweep waits a full period before trying again.
         if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
             heartbeat_at=timezone.now()
         ):
-            _job_run_task.apply_async(args=[job.pk], queue=job.queue)
+            _enqueue(job)
             reenqueued += 1
     return {"requeued": requeued, "failed": failed, "reenqueued": reenqueued}

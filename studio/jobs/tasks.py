@@ -23,11 +23,17 @@ MAX_RETRIES = 2
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
-def job_run_task(self, job_id: int) -> str:
+def job_run_task(self, job_id: int, operation: str = "") -> str:
+    """Run job ``job_id``; ``operation`` is its operation key (tasks sent before it was
+    given, or without it, work the same with one more query)."""
     from .services import TIMEOUT_FAILURE, JobRetryLater, job_fail, job_run
 
     try:
-        return job_run(job_id=job_id, retries_left=self.max_retries - self.request.retries)
+        return job_run(
+            job_id=job_id,
+            retries_left=self.max_retries - self.request.retries,
+            operation=operation,
+        )
     except JobRetryLater as exc:
         raise self.retry(countdown=exc.countdown, exc=exc) from None
     except SoftTimeLimitExceeded:

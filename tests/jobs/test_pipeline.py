@@ -35,7 +35,10 @@ def test_job_create_holds_credits_and_enqueues_after_commit(
         with django_capture_on_commit_callbacks(execute=True):
             job = _create(alice, alice_asset)
             apply_async.assert_not_called()  # not before the row is committed
-    apply_async.assert_called_once_with(args=[job.pk], queue="interactive")
+    # The task carries the operation key: the worker claims the job in one statement.
+    apply_async.assert_called_once_with(
+        args=[job.pk], kwargs={"operation": "tools.resize"}, queue="interactive"
+    )
     assert job.status == Job.Status.QUEUED
     assert list(job.inputs.all()) == [alice_asset]
     assert job.params == {"width": 60, "mode": "fit"}
@@ -274,7 +277,9 @@ def test_sweeper_reenqueues_lost_queued_jobs_once_per_period(alice, alice_asset,
     with mock.patch("studio.jobs.tasks.job_run_task.apply_async") as apply_async:
         assert services.jobs_sweep()["reenqueued"] == 1
         assert services.jobs_sweep()["reenqueued"] == 0
-    apply_async.assert_called_once_with(args=[job.pk], queue="interactive")
+    apply_async.assert_called_once_with(
+        args=[job.pk], kwargs={"operation": "tools.resize"}, queue="interactive"
+    )
 
 
 def test_fresh_running_jobs_are_left_alone(alice):
