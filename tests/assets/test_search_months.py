@@ -40,6 +40,18 @@ def _month_of_sql(asset_id: int) -> int:
         return cursor.fetchone()[0]
 
 
+def _row(owner, title, when, **fields) -> Asset:
+    return Asset(
+        owner=owner,
+        title=title,
+        file="assets/x/a.png",
+        content_type="image/png",
+        checksum="0" * 64,
+        created_at=when,
+        **fields,
+    )
+
+
 @pytest.fixture
 def archive(alice, bob):
     start = datetime(2025, 1, 3, 12, tzinfo=UTC)
@@ -47,39 +59,13 @@ def archive(alice, bob):
     for i in range(150):
         title = "Beach day" if i % 3 == 2 else "Misty forest walk"
         rows.append(
-            Asset(
-                owner=alice,
-                title=f"{title} {i}",
-                file=f"assets/x/{i}.png",
-                content_type="image/png",
-                checksum="0" * 64,
-                source_module="create",
-                created_at=start + timedelta(days=4 * i),
-            )
+            _row(alice, f"{title} {i}", start + timedelta(days=4 * i), source_module="create")
         )
     # Either side of the new year, and the same instant twice (ties break by id).
     for when in (NEW_YEAR - timedelta(seconds=1), NEW_YEAR, NEW_YEAR):
-        rows.append(
-            Asset(
-                owner=alice,
-                title="Misty forest at midnight",
-                file="assets/x/ny.png",
-                content_type="image/png",
-                checksum="0" * 64,
-                created_at=when,
-            )
-        )
+        rows.append(_row(alice, "Misty forest at midnight", when))
     # Another owner's matches never show.
-    rows.append(
-        Asset(
-            owner=bob,
-            title="Misty forest of Bob",
-            file="assets/x/bob.png",
-            content_type="image/png",
-            checksum="0" * 64,
-            created_at=start + timedelta(days=599),
-        )
-    )
+    rows.append(_row(bob, "Misty forest of Bob", start + timedelta(days=599)))
     made = Asset.objects.bulk_create(rows)
     asset_search_reindex(asset_ids=[a.pk for a in made])
     return made
